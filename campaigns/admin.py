@@ -1,0 +1,195 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import selectors, services
+from .models import AudioCode, CallResult, Campaign, Contact, ContactGroup, OnurixRequest, TestCall
+
+admin.site.site_header = _("Onurix Campaigns administration")
+admin.site.site_title = _("Onurix Campaigns")
+admin.site.index_title = _("Data of the campaigns")
+
+
+class AddToGroupForm(forms.Form):
+    group = forms.ModelChoiceField(queryset=ContactGroup.objects.all(), label=_("Group"))
+
+
+@admin.register(ContactGroup)
+class ContactGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count", "description", "created_at"]
+    search_fields = ["name", "description"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("contacts"))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["phone", "first_name", "last_name", "email", "do_not_call", "created_at"]
+    list_filter = ["do_not_call", "groups"]
+    search_fields = ["phone", "first_name", "last_name", "email"]
+    filter_horizontal = ["groups"]
+    readonly_fields = ["created_at", "updated_at"]
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ["mark_do_not_call", "add_to_group"]
+
+    @admin.action(description=_("Mark selected contacts do-not-call"))
+    def mark_do_not_call(self, request, queryset):
+        changed = services.contacts_mark_do_not_call(
+            contacts=queryset, reason=str(_("Marked in the admin"))
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d contact marked do-not-call.",
+                "%(count)d contacts marked do-not-call.",
+                changed,
+            )
+            % {"count": changed},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Add selected contacts to a group"))
+    def add_to_group(self, request, queryset):
+        form = AddToGroupForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            group = form.cleaned_data["group"]
+            added = services.contacts_add_to_group(
+                contact_ids=queryset.values_list("pk", flat=True), group=group
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d contact added to %(group)s.",
+                    "%(count)d contacts added to %(group)s.",
+                    added,
+                )
+                % {"count": added, "group": group.name},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/campaigns/contact/add_to_group.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Add contacts to a group"),
+                "form": form,
+                "queryset": queryset,
+                "select_across": request.POST.get("select_across") == "1",
+                "selected_ids": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "selected_count": queryset.count(),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(AudioCode)
+class AudioCodeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "audio_file", "created_at"]
+    search_fields = ["name", "code", "notes"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "state", "voice", "audio_code", "created_by", "launched_at"]
+    list_filter = ["state", "voice"]
+    search_fields = ["name", "message"]
+    filter_horizontal = ["groups"]
+    autocomplete_fields = ["audio_code"]
+    readonly_fields = [
+        "state",
+        "state_message",
+        "created_by",
+        "launched_by",
+        "launched_at",
+        "started_at",
+        "finished_at",
+        "estimated_credits",
+        "balance_before",
+        "balance_after",
+        "results_summary",
+        "created_at",
+        "updated_at",
+    ]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("results"))
+    def results_summary(self, obj):
+        if obj.pk is None:
+            return "-"
+        counts = selectors.campaign_state_counts(campaign=obj)
+        url = reverse("admin:campaigns_callresult_changelist") + f"?campaign__id__exact={obj.pk}"
+        parts = ", ".join(
+            f"{CallResult.State(state).label}: {count}" for state, count in counts.items() if count
+        )
+        return format_html('<a href="{}">{}</a>', url, parts or _("no results yet"))
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit records: visible to staff, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CallResult)
+class CallResultAdmin(ReadOnlyAdmin):
+    list_display = [
+        "phone",
+        "contact",
+        "campaign",
+        "state",
+        "onurix_state",
+        "credits",
+        "error_code",
+        "sent_at",
+    ]
+    list_filter = ["state", "exclusion_reason", "campaign"]
+    search_fields = ["phone", "contact__first_name", "contact__last_name", "call_id"]
+    list_select_related = ["contact", "campaign"]
+    show_full_result_count = False
+
+
+@admin.register(OnurixRequest)
+class OnurixRequestAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "campaign",
+        "phone_count",
+        "outcome",
+        "http_status",
+        "dispatch_id",
+        "started_at",
+    ]
+    list_filter = ["kind", "outcome"]
+    search_fields = ["dispatch_id", "phones"]
+    list_select_related = ["campaign"]
+    show_full_result_count = False
+
+
+@admin.register(TestCall)
+class TestCallAdmin(ReadOnlyAdmin):
+    list_display = ["phone", "campaign", "state", "onurix_state", "requested_by", "created_at"]
+    list_filter = ["state"]
+    search_fields = ["phone"]

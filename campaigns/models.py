@@ -1,0 +1,428 @@
+"""The data of the product: contacts, groups, audio codes, campaigns and what Onurix did.
+
+Invariants that must never break live here as database constraints: one result per phone
+per campaign, a campaign plays a TTS message or an audio code (never both), retries 1 to 3,
+phones stored as Onurix expects them (digits with country code, no `+`).
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# Digits with country code and no `+`, as `POST /call/send` takes them (E.164 without +).
+PHONE_PATTERN = r"^[1-9][0-9]{7,14}$"
+phone_validator = RegexValidator(
+    PHONE_PATTERN,
+    _("Enter the phone as digits with the country code and no +, for example 573001234567."),
+)
+
+CREDITS_FIELD_OPTIONS = {"max_digits": 14, "decimal_places": 4}
+
+
+class Voice(models.TextChoices):
+    """The TTS voices `POST /call/send` accepts."""
+
+    MARIANA = "Mariana", "Mariana"
+    PENELOPE = "Penelope", "Penelope"
+    CONCHITA = "Conchita", "Conchita"
+    MIA = "Mia", "Mia"
+    LUCIA = "Lucia", "Lucia"
+    ENRIQUE = "Enrique", "Enrique"
+    MIGUEL = "Miguel", "Miguel"
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ContactGroup(TimeStamped):
+    """A named list of contacts; a contact may be in many groups."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(TimeStamped):
+    """A person we may call. The phone is the identity: one contact per phone."""
+
+    phone = models.CharField(_("phone"), max_length=16, unique=True, validators=[phone_validator])
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    custom_fields = models.JSONField(
+        _("custom fields"),
+        default=dict,
+        blank=True,
+        help_text=_("Extra columns kept from imports; usable as {placeholders} in messages."),
+    )
+    do_not_call = models.BooleanField(_("do not call"), default=False, db_index=True)
+    do_not_call_reason = models.CharField(_("do-not-call reason"), max_length=255, blank=True)
+    do_not_call_at = models.DateTimeField(_("marked do-not-call at"), null=True, blank=True)
+    groups = models.ManyToManyField(
+        ContactGroup, related_name="contacts", blank=True, verbose_name=_("groups")
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["-created_at", "-id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone__regex=PHONE_PATTERN), name="contact_phone_normalised"
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.phone
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class AudioCode(TimeStamped):
+    """An audio uploaded in the Onurix portal, known to us by the code Onurix gave it.
+
+    No API exists to upload or list audios: people type the code here. The local file is
+    only for listening in the browser; Onurix never receives it from us.
+    """
+
+    code = models.CharField(_("Onurix audio code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    audio_file = models.FileField(
+        _("audio file"), upload_to="audios/%Y/%m/", blank=True, max_length=255
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("audio code")
+        verbose_name_plural = _("audio codes")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Campaign(TimeStamped):
+    """One message (TTS text or audio code) sent to an audience, with its life cycle."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")  # being edited; nothing frozen, nothing sent
+        SCHEDULED = "scheduled", _("Scheduled")  # audience frozen, waits for scheduled_at
+        SENDING = "sending", _("Sending")  # audience frozen, workers are sending
+        PAUSED = "paused", _("Paused")  # by a user, or by us (credits, credentials, faults)
+        FINISHED = "finished", _("Finished")  # no phone left queued
+        CANCELLED = "cancelled", _("Cancelled")  # stopped by a user; unsent phones cancelled
+        FAILED = "failed", _("Failed")  # could not go on; see state_message
+
+    name = models.CharField(_("name"), max_length=200)
+    voice = models.CharField(_("voice"), max_length=20, choices=Voice.choices, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    audio_code = models.ForeignKey(
+        AudioCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("audio code"),
+    )
+    retries = models.PositiveSmallIntegerField(
+        _("retries"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
+        help_text=_("Attempts per call, 1 to 3."),
+    )
+    leave_voicemail = models.BooleanField(_("leave voicemail"), default=True)
+    groups = models.ManyToManyField(
+        ContactGroup, related_name="campaigns", blank=True, verbose_name=_("groups")
+    )
+    extra_phones = models.TextField(
+        _("extra phones"), blank=True, help_text=_("Phones typed by hand, one per line.")
+    )
+    scheduled_at = models.DateTimeField(_("start at"), null=True, blank=True)
+    calling_window_start = models.TimeField(
+        _("calling window start"),
+        null=True,
+        blank=True,
+        help_text=_("Optional: a narrower daily window inside the legal calling hours."),
+    )
+    calling_window_end = models.TimeField(_("calling window end"), null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("created from"),
+    )
+
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    state_message = models.TextField(
+        _("state message"), blank=True, help_text=_("Why the campaign is paused or failed.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("launched by"),
+    )
+    launched_at = models.DateTimeField(_("launched at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    estimated_credits = models.DecimalField(
+        _("estimated credits"), null=True, blank=True, **CREDITS_FIELD_OPTIONS
+    )
+    # Balance read before the first and after the last request, to reconcile what the
+    # per-phone credits say with what the account really lost.
+    balance_before = models.DecimalField(
+        _("balance before"), null=True, blank=True, **CREDITS_FIELD_OPTIONS
+    )
+    balance_after = models.DecimalField(
+        _("balance after"), null=True, blank=True, **CREDITS_FIELD_OPTIONS
+    )
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("launch_campaign", _("Can launch campaigns and re-send unknown phones")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(audio_code__isnull=True) & ~Q(voice="") & ~Q(message="")
+                    | Q(audio_code__isnull=False, voice="", message="")
+                ),
+                name="campaign_tts_xor_audio",
+                violation_error_message=_(
+                    "A campaign plays either a voice with a message or an audio code, never both."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(retries__gte=1, retries__lte=3),
+                name="campaign_retries_1_to_3",
+                violation_error_message=_("Retries must be 1, 2 or 3."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("campaign_detail", args=[self.pk])
+
+    @property
+    def uses_audio(self) -> bool:
+        return self.audio_code_id is not None
+
+
+class OnurixRequest(models.Model):
+    """One HTTP request made to Onurix, kept for audit. Never holds the key."""
+
+    class Kind(models.TextChoices):
+        SEND = "send", _("Send calls")
+        STATE = "state", _("Read states")
+        BALANCE = "balance", _("Read balance")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")  # intent committed, answer not recorded yet
+        ACCEPTED = "accepted", _("Accepted")  # Onurix answered 200 without error
+        REFUSED = "refused", _("Refused")  # Onurix answered with an error: nothing sent
+        NOT_REACHED = "not_reached", _("Not reached")  # never left: safe to try again
+        UNKNOWN = "unknown", _("Unknown")  # may have reached Onurix; never re-sent by itself
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("campaign"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SEND)
+    phones = models.TextField(_("phones"), blank=True, help_text=_("Comma-separated."))
+    phone_count = models.PositiveIntegerField(_("phone count"), default=0)
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    dispatch_id = models.CharField(_("dispatch id"), max_length=64, blank=True, db_index=True)
+    error_code = models.IntegerField(_("error code"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    response_body = models.TextField(_("response body"), blank=True)
+    credits = models.DecimalField(_("credits"), default=0, **CREDITS_FIELD_OPTIONS)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Onurix request")
+        verbose_name_plural = _("Onurix requests")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "outcome"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_outcome_display()})"
+
+
+class CallResult(TimeStamped):
+    """What happened to one phone of one campaign. Exactly one per phone per campaign."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")  # frozen at launch, waiting for a worker
+        SENDING = "sending", _("Sending")  # claimed by a worker; request may be in flight
+        SENT = "sent", _("Sent")  # Onurix accepted it (Enviado); no answer known yet
+        ANSWERED = "answered", _("Answered")  # Onurix reports it delivered (Entregado)
+        FAILED = "failed", _("Failed")  # refused, rejected or an Error: state
+        UNKNOWN = "unknown", _("Unknown")  # request may have reached Onurix; never auto re-sent
+        EXCLUDED = "excluded", _("Excluded")  # left out at launch; see exclusion_reason
+        CANCELLED = "cancelled", _("Cancelled")  # campaign cancelled before it was sent
+
+    class ExclusionReason(models.TextChoices):
+        DO_NOT_CALL = "do_not_call", _("Marked do-not-call")
+        INVALID = "invalid", _("Invalid phone")
+        DUPLICATE = "duplicate", _("Duplicate phone")
+        FREQUENCY = "frequency", _("Answered a call recently")
+
+    FINAL_STATES = (State.ANSWERED, State.FAILED, State.UNKNOWN, State.EXCLUDED, State.CANCELLED)
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="results", verbose_name=_("campaign")
+    )
+    phone = models.CharField(_("phone"), max_length=32)
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="call_results",
+        verbose_name=_("contact"),
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    exclusion_reason = models.CharField(
+        _("exclusion reason"), max_length=12, choices=ExclusionReason.choices, blank=True
+    )
+    message_text = models.TextField(
+        _("message text"), blank=True, help_text=_("The message as rendered for this contact.")
+    )
+    onurix_state = models.CharField(_("Onurix state"), max_length=255, blank=True)
+    call_id = models.CharField(_("call id"), max_length=64, blank=True, db_index=True)
+    dispatch_id = models.CharField(_("dispatch id"), max_length=64, blank=True, db_index=True)
+    request = models.ForeignKey(
+        OnurixRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="results",
+        verbose_name=_("request"),
+    )
+    claim_token = models.UUIDField(_("claim token"), null=True, blank=True, db_index=True)
+    send_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
+    credits = models.DecimalField(_("credits"), default=0, **CREDITS_FIELD_OPTIONS)
+    credits_refunded = models.DecimalField(
+        _("credits refunded"), default=0, **CREDITS_FIELD_OPTIONS
+    )
+    error_code = models.IntegerField(_("error code"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call result")
+        verbose_name_plural = _("call results")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "phone"],
+                name="one_result_per_phone_per_campaign",
+                violation_error_message=_("This phone is already in the campaign."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "state"]),
+            models.Index(fields=["phone", "state"]),
+            models.Index(fields=["sent_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.phone} ({self.get_state_display()})"
+
+
+class TestCall(TimeStamped):
+    """A single call of a campaign's content to one phone, before launch.
+
+    Kept apart from the campaign's results so it never counts as, or blocks, a real call.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="test_calls", verbose_name=_("campaign")
+    )
+    phone = models.CharField(_("phone"), max_length=16, validators=[phone_validator])
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=CallResult.State.choices,
+        default=CallResult.State.SENDING,
+    )
+    onurix_state = models.CharField(_("Onurix state"), max_length=255, blank=True)
+    call_id = models.CharField(_("call id"), max_length=64, blank=True)
+    dispatch_id = models.CharField(_("dispatch id"), max_length=64, blank=True)
+    request = models.ForeignKey(
+        OnurixRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="test_calls",
+        verbose_name=_("request"),
+    )
+    credits = models.DecimalField(_("credits"), default=0, **CREDITS_FIELD_OPTIONS)
+    error_code = models.IntegerField(_("error code"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+
+    class Meta:
+        verbose_name = _("test call")
+        verbose_name_plural = _("test calls")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.phone} ({self.get_state_display()})"
