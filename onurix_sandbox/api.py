@@ -1,0 +1,424 @@
+"""The fake Onurix account: validation, credits, dispatches and call states, without HTTP.
+
+Error codes answered with HTTP 400 as ``{"error": <code>, "msg": "<Spanish text>"}``.
+Onurix documents none of them but suggests 1003 for bad credentials; the others are ours.
+The two the client tells apart are duplicated in ``campaigns/onurix.py``
+(``ERROR_CODE_BAD_CREDENTIALS``, ``ERROR_CODE_INSUFFICIENT_CREDITS``): keep them equal.
+
+======  =======================================================================
+code    rule
+======  =======================================================================
+1001    ``client`` or ``key`` missing
+1003    bad credentials (unknown client, wrong key)
+1010    ``phone`` missing (and no ``groups``)
+1011    a phone is not 8 to 15 digits (country code, no ``+``)
+1012    more phones than ``max_phones_per_request``
+1013    ``phone`` combined with ``groups``
+1014    unknown group id in ``groups``
+1020    ``voice`` missing or not one of the seven voices (without ``audio-code``)
+1021    ``message`` missing or blank (without ``audio-code``)
+1030    ``audio-code`` combined with ``voice`` or ``message``
+1040    ``retries`` not an integer from 1 to 3
+1041    ``leave-voicemail`` not a boolean (true/false/1/0, any case)
+1050    not enough credits (balance < phones x credits_per_call): nothing charged
+1060    ``id`` of messages-state is neither a dispatch id nor a call id
+1061    ``id`` of messages-state missing
+======  =======================================================================
+
+Other answers: 520 ``{"error": 500, "msg": "Error interno"}`` (``error_520_rate``),
+404 ``{"error": 404, ...}`` for an unknown path, 405 ``{"error": 405, ...}`` for a wrong method.
+
+Choices where the contract says "unknown":
+- A phone is 8 to 15 digits; spaces around commas are ignored.
+- An ``audio-code`` send answers each item with ``"audio-code"`` instead of
+  ``"message"``/``"voice"``.
+- ``groups`` and its alias ``group`` call the members of fixed groups (see ``GROUPS``).
+- A call's final state is decided at send time from (seed, phone, call index since the last
+  reset) and shown once ``settle_seconds`` (as configured at send time) have passed.
+  ``Rechazado`` refunds its credits to the balance at that moment and then shows credits 0.
+- Fault rates (520, hang, drop) apply to every ``/api/v1`` request, not only sends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import random
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from onurix_sandbox.config import SandboxConfig
+
+# Duplicated in campaigns/onurix.py (the sandbox never imports campaigns): keep equal.
+ERROR_MISSING_CREDENTIALS = 1001
+ERROR_BAD_CREDENTIALS = 1003
+ERROR_PHONE_MISSING = 1010
+ERROR_PHONE_INVALID = 1011
+ERROR_TOO_MANY_PHONES = 1012
+ERROR_PHONE_WITH_GROUPS = 1013
+ERROR_UNKNOWN_GROUP = 1014
+ERROR_VOICE_INVALID = 1020
+ERROR_MESSAGE_MISSING = 1021
+ERROR_AUDIO_CODE_COMBINED = 1030
+ERROR_RETRIES_INVALID = 1040
+ERROR_LEAVE_VOICEMAIL_INVALID = 1041
+ERROR_INSUFFICIENT_CREDITS = 1050
+ERROR_UNKNOWN_ID = 1060
+ERROR_ID_MISSING = 1061
+ERROR_INTERNAL = 500
+
+VOICES = ("Mariana", "Penelope", "Conchita", "Mia", "Lucia", "Enrique", "Miguel")
+
+STATE_SENT = "Enviado"
+STATE_DELIVERED = "Entregado"
+STATE_REJECTED = "Rechazado"
+STATE_ERROR = "Error:1081 msg: Destino inaccesible"
+
+# Contact groups "kept on the platform"; fixed because the sandbox has no group endpoints.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "1": ("573001000001", "573001000002", "573001000003"),
+    "2": ("573002000001", "573002000002"),
+}
+
+_PHONE = re.compile(r"\d{8,15}")
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+class ApiError(Exception):
+    """An Onurix error answer: HTTP status plus the JSON body's code and Spanish message."""
+
+    def __init__(self, status: int, code: int, msg: str) -> None:
+        super().__init__(f"{status} {code} {msg}")
+        self.status = status
+        self.code = code
+        self.msg = msg
+
+    def body(self) -> dict[str, object]:
+        return {"error": self.code, "msg": self.msg}
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One accepted call. `final_state` is fixed at send time and shown after `settle_at`."""
+
+    call_id: str
+    dispatch_id: str
+    phone: str
+    index: int
+    at: float  # wall clock, for humans
+    settle_at: float  # time.monotonic() after which the final state shows
+    credits: Decimal
+    final_state: str
+    voice: str | None
+    message: str | None
+    audio_code: str | None
+    retries: int
+    leave_voicemail: bool
+
+
+def json_number(value: Decimal) -> int | float:
+    """Decimal as a JSON-friendly number: an int when integral."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _first(fields: dict[str, list[str]], name: str) -> str | None:
+    values = fields.get(name)
+    return values[0] if values else None
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def outcome_for(config: SandboxConfig, phone: str, index: int) -> str:
+    """The final state of call number `index` to `phone`: same seed, same answer."""
+    digest = hashlib.sha256(f"{config.seed}:{phone}:{index}".encode()).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    total = config.answered_rate + config.rejected_rate + config.error_rate
+    if total <= 0:
+        return STATE_DELIVERED
+    draw *= total
+    if draw < config.answered_rate:
+        return STATE_DELIVERED
+    if draw < config.answered_rate + config.rejected_rate:
+        return STATE_REJECTED
+    return STATE_ERROR
+
+
+class SandboxState:
+    """Balance, dispatches and calls of the one sandbox account. Thread-safe.
+
+    Every lookup is by dict key and settlement pops a heap, so a request costs the same
+    whether 10 or 10 million calls were recorded.
+    """
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self._lock = threading.Lock()
+        self._config = config
+        self._reset_locked()
+
+    def _reset_locked(self) -> None:
+        self._balance: Decimal = self._config.balance  # type: ignore[assignment]
+        self._calls: list[CallRecord] = []
+        self._calls_by_id: dict[str, CallRecord] = {}
+        self._dispatches: dict[str, list[CallRecord]] = {}
+        self._pending: list[tuple[float, int, CallRecord]] = []
+        self._index = itertools.count()
+        self._faults = random.Random(self._config.seed)
+
+    # -- inspection, for tests and the /_sandbox endpoints ---------------------------------
+
+    @property
+    def config(self) -> SandboxConfig:
+        return self._config
+
+    @property
+    def balance(self) -> Decimal:
+        with self._lock:
+            self._settle_due_locked(time.monotonic())
+            return self._balance
+
+    @property
+    def call_count(self) -> int:
+        return len(self._calls)
+
+    def calls(self) -> list[CallRecord]:
+        """Every call accepted since the last reset, oldest first."""
+        with self._lock:
+            return list(self._calls)
+
+    def calls_summary(self) -> dict[str, object]:
+        calls = self.calls()
+        return {
+            "calls": [
+                {
+                    "phone": call.phone,
+                    "dispatch_id": call.dispatch_id,
+                    "call_id": call.call_id,
+                    "at": datetime.fromtimestamp(call.at, UTC).isoformat(timespec="milliseconds"),
+                }
+                for call in calls
+            ],
+            "count": len(calls),
+        }
+
+    def reset(self) -> None:
+        """Forget calls and dispatches, restore the configured balance and fault sequence."""
+        with self._lock:
+            self._reset_locked()
+
+    def configure(self, **changes: object) -> SandboxConfig:
+        """Change config fields at runtime. `balance` also sets the current balance; `seed`
+        restarts the fault sequence. Raises ValueError on an unknown field or bad value."""
+        with self._lock:
+            self._config = self._config.replace(**changes)
+            if "balance" in changes:
+                self._balance = self._config.balance  # type: ignore[assignment]
+            if "seed" in changes:
+                self._faults = random.Random(self._config.seed)
+            return self._config
+
+    # -- faults ----------------------------------------------------------------------------
+
+    def draw_fault(self) -> float:
+        with self._lock:
+            return self._faults.random()
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def _check_auth(self, fields: dict[str, list[str]]) -> None:
+        client, key = _first(fields, "client"), _first(fields, "key")
+        if _blank(client) or _blank(key):
+            raise ApiError(
+                400, ERROR_MISSING_CREDENTIALS, "Los campos client y key son obligatorios"
+            )
+        if client.strip() != self._config.client_id or key != self._config.key:
+            raise ApiError(400, ERROR_BAD_CREDENTIALS, "Credenciales inválidas")
+
+    def _phones_from(self, fields: dict[str, list[str]]) -> list[str]:
+        phone = _first(fields, "phone")
+        groups = _first(fields, "groups")
+        if groups is None:
+            groups = _first(fields, "group")
+        if not _blank(phone) and not _blank(groups):
+            raise ApiError(
+                400, ERROR_PHONE_WITH_GROUPS, "No se puede enviar phone y groups a la vez"
+            )
+        if not _blank(groups):
+            phones: list[str] = []
+            for group_id in (part.strip() for part in groups.split(",")):
+                if group_id not in GROUPS:
+                    raise ApiError(400, ERROR_UNKNOWN_GROUP, f"El grupo {group_id} no existe")
+                phones.extend(GROUPS[group_id])
+            return phones
+        if _blank(phone):
+            raise ApiError(400, ERROR_PHONE_MISSING, "El campo phone es obligatorio")
+        phones = [part.strip() for part in phone.split(",")]
+        for candidate in phones:
+            if not _PHONE.fullmatch(candidate):
+                raise ApiError(
+                    400,
+                    ERROR_PHONE_INVALID,
+                    "El número de teléfono no es válido: use solo dígitos con el indicativo "
+                    "del país, sin +",
+                )
+        return phones
+
+    def send(self, fields: dict[str, list[str]]) -> tuple[dict[str, object], int]:
+        """POST /call/send. Returns (body, phones called). Raises ApiError."""
+        with self._lock:
+            config = self._config
+            self._check_auth(fields)
+            phones = self._phones_from(fields)
+            if len(phones) > config.max_phones_per_request:
+                raise ApiError(
+                    400,
+                    ERROR_TOO_MANY_PHONES,
+                    f"Se permiten máximo {config.max_phones_per_request} números por solicitud",
+                )
+            voice, message = _first(fields, "voice"), _first(fields, "message")
+            audio_code = _first(fields, "audio-code")
+            if not _blank(audio_code):
+                if voice is not None or message is not None:
+                    raise ApiError(
+                        400,
+                        ERROR_AUDIO_CODE_COMBINED,
+                        "audio-code no se puede combinar con voice ni con message",
+                    )
+                voice = message = None
+            else:
+                audio_code = None
+                if voice not in VOICES:
+                    raise ApiError(
+                        400,
+                        ERROR_VOICE_INVALID,
+                        "La voz no es válida; use una de: " + ", ".join(VOICES),
+                    )
+                if _blank(message):
+                    raise ApiError(
+                        400,
+                        ERROR_MESSAGE_MISSING,
+                        "El campo message es obligatorio si no se envía audio-code",
+                    )
+            retries_text = _first(fields, "retries")
+            retries_text = "1" if retries_text is None else retries_text.strip()
+            if retries_text not in ("1", "2", "3"):
+                raise ApiError(
+                    400, ERROR_RETRIES_INVALID, "El campo retries debe ser un entero de 1 a 3"
+                )
+            voicemail_text = _first(fields, "leave-voicemail")
+            voicemail_text = "true" if voicemail_text is None else voicemail_text.strip().lower()
+            if voicemail_text not in _BOOLEANS:
+                raise ApiError(
+                    400,
+                    ERROR_LEAVE_VOICEMAIL_INVALID,
+                    "El campo leave-voicemail debe ser true o false",
+                )
+
+            now = time.monotonic()
+            self._settle_due_locked(now)
+            cost = config.credits_per_call * len(phones)
+            if self._balance < cost:
+                raise ApiError(
+                    400,
+                    ERROR_INSUFFICIENT_CREDITS,
+                    "Saldo insuficiente: créditos insuficientes para realizar el envío",
+                )
+            self._balance -= cost
+            dispatch_id = uuid.uuid4().hex
+            wall = time.time()
+            records = []
+            for phone in phones:
+                index = next(self._index)
+                record = CallRecord(
+                    call_id=uuid.uuid4().hex,
+                    dispatch_id=dispatch_id,
+                    phone=phone,
+                    index=index,
+                    at=wall,
+                    settle_at=now + config.settle_seconds,
+                    credits=config.credits_per_call,  # type: ignore[arg-type]
+                    final_state=outcome_for(config, phone, index),
+                    voice=voice,
+                    message=message,
+                    audio_code=audio_code,
+                    retries=int(retries_text),
+                    leave_voicemail=_BOOLEANS[voicemail_text],
+                )
+                records.append(record)
+                self._calls.append(record)
+                self._calls_by_id[record.call_id] = record
+                heapq.heappush(self._pending, (record.settle_at, index, record))
+            self._dispatches[dispatch_id] = records
+
+        data = []
+        for record in records:
+            item: dict[str, object] = {
+                "id": record.call_id,
+                "state": STATE_SENT,
+                "credits": json_number(record.credits),
+            }
+            if record.audio_code is not None:
+                item["audio-code"] = record.audio_code
+            else:
+                item["message"] = record.message
+            item["phone"] = record.phone
+            if record.voice is not None:
+                item["voice"] = record.voice
+            data.append(item)
+        return {"status": "1", "id": dispatch_id, "data": data}, len(records)
+
+    def messages_state(self, fields: dict[str, list[str]]) -> tuple[list[dict[str, object]], int]:
+        """GET /messages-state. Returns (body, calls listed). Raises ApiError."""
+        with self._lock:
+            self._check_auth(fields)
+            wanted = _first(fields, "id")
+            if _blank(wanted):
+                raise ApiError(400, ERROR_ID_MISSING, "El campo id es obligatorio")
+            wanted = wanted.strip()
+            records = self._dispatches.get(wanted)
+            if records is None:
+                call = self._calls_by_id.get(wanted)
+                if call is None:
+                    raise ApiError(
+                        400, ERROR_UNKNOWN_ID, f"No existe un envío ni mensaje con id {wanted}"
+                    )
+                records = [call]
+            now = time.monotonic()
+            self._settle_due_locked(now)
+            body = []
+            for record in records:
+                settled = now >= record.settle_at
+                state = record.final_state if settled else STATE_SENT
+                credits = Decimal(0) if state == STATE_REJECTED else record.credits
+                body.append(
+                    {
+                        "id": record.call_id,
+                        "state": state,
+                        "credits": json_number(credits),
+                        "phone": record.phone,
+                        "dispatch_id": record.dispatch_id,
+                    }
+                )
+        return body, len(body)
+
+    def balance_body(self, fields: dict[str, list[str]]) -> dict[str, object]:
+        """GET /balance. Raises ApiError."""
+        with self._lock:
+            self._check_auth(fields)
+            self._settle_due_locked(time.monotonic())
+            return {"balance": json_number(self._balance)}
+
+    def _settle_due_locked(self, now: float) -> None:
+        # Refunds happen when a Rechazado call settles, whoever looks first.
+        pending = self._pending
+        while pending and pending[0][0] <= now:
+            _, _, record = heapq.heappop(pending)
+            if record.final_state == STATE_REJECTED:
+                self._balance += record.credits
