@@ -33,7 +33,7 @@ run: install .env
 	bash scripts/run.sh
 
 test: install-dev
-	$(PY) manage.py compiletranslations
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py compiletranslations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest

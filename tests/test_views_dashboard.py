@@ -98,3 +98,41 @@ def test_onurix_check_never_prints_the_key(onurix_settings, make_sandbox, capsys
         call_command("onurix_check")
     captured = capsys.readouterr()
     assert CANARY_KEY not in str(error.value) + captured.out + captured.err
+
+
+@pytest.mark.parametrize(
+    "sandbox_options",
+    [
+        {"key": "another-key"},  # 400, bad credentials
+        {"key": CANARY_KEY, "error_520_rate": 1.0},  # 520: outcome unknown
+        {"key": CANARY_KEY},  # success
+    ],
+    ids=["bad-credentials", "520", "success"],
+)
+def test_canary_key_never_reaches_logs_or_pages(
+    auth_client, onurix_settings, make_sandbox, caplog, sandbox_options
+):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    sandbox = make_sandbox(**sandbox_options)
+    onurix_settings.ONURIX_BASE_URL = sandbox.url
+    onurix_settings.ONURIX_KEY = CANARY_KEY
+    page = auth_client.get(reverse("onurix_status"))
+    assert page.status_code == 200
+    assert caplog.records, "nothing was logged at DEBUG: the test would prove nothing"
+    assert CANARY_KEY not in page.text
+    assert CANARY_KEY not in caplog.text
+    assert all(CANARY_KEY not in record.getMessage() for record in caplog.records)
+
+
+def test_canary_key_never_reaches_logs_when_onurix_is_unreachable(
+    auth_client, onurix_settings, closed_port_url, caplog
+):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    onurix_settings.ONURIX_BASE_URL = closed_port_url
+    onurix_settings.ONURIX_KEY = CANARY_KEY
+    page = auth_client.get(reverse("onurix_status"))
+    assert CANARY_KEY not in page.text + caplog.text
