@@ -8,7 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import selectors, services
-from .models import AudioCode, CallResult, Campaign, Contact, ContactGroup, OnurixRequest, TestCall
+from .models import (
+    AudioCode,
+    CallResult,
+    Campaign,
+    Contact,
+    ContactGroup,
+    ContactImport,
+    OnurixRequest,
+    TestCall,
+)
 
 admin.site.site_header = _("Onurix Campaigns administration")
 admin.site.site_title = _("Onurix Campaigns")
@@ -193,3 +202,20 @@ class TestCallAdmin(ReadOnlyAdmin):
     list_display = ["phone", "campaign", "state", "onurix_state", "requested_by", "created_at"]
     list_filter = ["state"]
     search_fields = ["phone"]
+
+
+@admin.register(ContactImport)
+class ContactImportAdmin(ReadOnlyAdmin):
+    list_display = [
+        "original_name",
+        "state",
+        "uploaded_by",
+        "group",
+        "created",
+        "updated",
+        "skipped",
+        "created_at",
+    ]
+    list_filter = ["state"]
+    search_fields = ["original_name"]
+    exclude = ["skipped_rows"]

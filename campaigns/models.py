@@ -56,6 +56,9 @@ class ContactGroup(TimeStamped):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("group_detail", args=[self.pk])
+
 
 class Contact(TimeStamped):
     """A person we may call. The phone is the identity: one contact per phone."""
@@ -94,9 +97,80 @@ class Contact(TimeStamped):
     def __str__(self):
         return self.full_name or self.phone
 
+    def get_absolute_url(self):
+        return reverse("contact_detail", args=[self.pk])
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class ContactImport(TimeStamped):
+    """A file of contacts on its way in: uploaded, mapped, previewed, then imported."""
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")  # columns recognised, waiting for the mapping
+        PREVIEWED = "previewed", _("Previewed")  # counts shown, waiting for confirmation
+        QUEUED = "queued", _("Queued")  # confirmed, waiting for the worker
+        IMPORTING = "importing", _("Importing")  # the worker is writing contacts
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")  # see error
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    headers = models.JSONField(_("columns"), default=list)
+    mapping = models.JSONField(_("mapping"), default=list)
+    group = models.ForeignKey(
+        ContactGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("add to group"),
+    )
+    new_group_name = models.CharField(_("new group"), max_length=120, blank=True)
+    overwrite = models.BooleanField(_("overwrite existing data"), default=False)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.UPLOADED
+    )
+    to_create = models.PositiveIntegerField(_("to create"), default=0)
+    to_update = models.PositiveIntegerField(_("to update"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    skipped_rows = models.JSONField(_("skipped rows"), default=list, blank=True)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    added_to_group = models.PositiveIntegerField(_("added to the group"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return reverse("contact_import_detail", args=[self.pk])
+
+    @property
+    def total_rows(self) -> int:
+        return self.to_create + self.to_update + self.skipped
+
+    @property
+    def percent_done(self) -> int:
+        total = self.to_create + self.to_update + self.skipped
+        return 100 if not total else min(100, round(100 * self.rows_done / total))
 
 
 class AudioCode(TimeStamped):

@@ -141,6 +141,29 @@ ONURIX_CLIENT_ID = env.str("ONURIX_CLIENT_ID", default="1000")
 ONURIX_KEY = env.str("ONURIX_KEY", default="sandbox-key")
 ONURIX_TIMEOUT = env.float("ONURIX_TIMEOUT", default=10.0)
 
+# Dispatch. Phones per `call/send` request, requests in flight at once per worker, an
+# optional cap on requests per second (0: none), attempts when Onurix cannot be reached,
+# and how many unknown outcomes in a row pause a campaign (a circuit breaker).
+ONURIX_BATCH_SIZE = env.int("ONURIX_BATCH_SIZE", default=50)
+ONURIX_CONCURRENCY = env.int("ONURIX_CONCURRENCY", default=4)
+ONURIX_MAX_REQUESTS_PER_SECOND = env.float("ONURIX_MAX_REQUESTS_PER_SECOND", default=0)
+ONURIX_NOT_REACHED_RETRIES = env.int("ONURIX_NOT_REACHED_RETRIES", default=3)
+ONURIX_CIRCUIT_BREAKER_THRESHOLD = env.int("ONURIX_CIRCUIT_BREAKER_THRESHOLD", default=5)
+# Credits assumed per call for estimates until campaigns have a history of real charges.
+ONURIX_CREDITS_PER_CALL = env.float("ONURIX_CREDITS_PER_CALL", default=1.0)
+
+# Campaign rules. Calling hours: "ley2300" (Colombia's Ley 2300 de 2023: Mon-Fri 7-19,
+# Sat 8-15, never Sundays or holidays) or "always" (tests, urgent non-commercial alerts).
+# A phone that answered a call in the last N days is left out (0: rule off).
+CAMPAIGN_CALLING_HOURS = env.str("CAMPAIGN_CALLING_HOURS", default="ley2300")
+CAMPAIGN_CONTACT_FREQUENCY_DAYS = env.int("CAMPAIGN_CONTACT_FREQUENCY_DAYS", default=7)
+
+# Contacts: the region assumed for phones typed without a country code, and the largest
+# file the import accepts.
+ONURIX_PHONE_REGION = env.str("ONURIX_PHONE_REGION", default="CO")
+CONTACT_IMPORT_MAX_BYTES = env.int("CONTACT_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

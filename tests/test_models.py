@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from campaigns.models import Campaign, Contact
 from tests.factories import make_audio_code, make_campaign, make_contact, make_result
@@ -48,7 +49,7 @@ def test_tts_or_audio_alone_is_accepted():
 
 def test_model_validation_explains_the_tts_or_audio_rule():
     campaign = Campaign(name="Both", voice="Mariana", message="Hola", audio_code=make_audio_code())
-    with pytest.raises(ValidationError) as error:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
         campaign.full_clean()
     assert "never both" in str(error.value)
 

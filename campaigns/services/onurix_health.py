@@ -1,56 +1,17 @@
-"""Every write of the product, and every call to Onurix.
-
-Services are keyword-only and named `<entity>_<action>` so `grep` finds every action on an
-entity. Expected failures raise `django.core.exceptions.ValidationError`.
-"""
+"""Whether Onurix answers, in words a person can act on."""
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import onurix
-from .models import Contact, ContactGroup
+from .. import onurix
 
 logger = logging.getLogger(__name__)
-
-
-def contacts_mark_do_not_call(*, contacts: QuerySet[Contact], reason: str = "") -> int:
-    """Mark contacts do-not-call; returns how many changed.
-
-    Contacts already marked keep their original reason and date.
-    """
-    return contacts.filter(do_not_call=False).update(
-        do_not_call=True,
-        do_not_call_reason=reason,
-        do_not_call_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
-
-
-def contacts_add_to_group(*, contact_ids: Iterable[int], group: ContactGroup) -> int:
-    """Add contacts to a group; returns how many were not in it yet."""
-    through = Contact.groups.through
-    contact_ids = set(contact_ids)
-    with transaction.atomic():
-        already = set(
-            through.objects.filter(contactgroup=group, contact_id__in=contact_ids).values_list(
-                "contact_id", flat=True
-            )
-        )
-        new_rows = [
-            through(contact_id=contact_id, contactgroup=group)
-            for contact_id in sorted(contact_ids - already)
-        ]
-        through.objects.bulk_create(new_rows, batch_size=1000)
-    return len(new_rows)
 
 
 @dataclass(frozen=True)

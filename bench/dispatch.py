@@ -1,0 +1,174 @@
+"""Dispatch throughput: our engine against the documentation's one-request-per-phone loop.
+
+Starts the Onurix sandbox as its own process with a fixed latency per request, seeds a
+campaign of N phones in a fresh SQLite database, and measures, in the same run:
+
+- our dispatch (batches of ONURIX_BATCH_SIZE phones, ONURIX_CONCURRENCY requests in
+  flight): phones per second and peak Python memory (tracemalloc);
+- the documentation's approach, `requests.post` per phone one after another, on a sample;
+- the limit that batch size, concurrency and latency allow: batch * concurrency / latency.
+
+Usage: .venv/bin/python bench/dispatch.py [--phones 10000] [--latency 0.2] [--sample 25]
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_sandbox(port: int, latency: float) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "onurix_sandbox",
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+            "--balance",
+            "100000000",
+            "--log-level",
+            "WARNING",
+        ],
+        cwd=PROJECT,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the sandbox did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=10_000)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--sample", type=int, default=25, help="phones sent one by one")
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3, help="runs of our dispatch (median)")
+    args = parser.parse_args()
+
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "onurix_site.settings",
+            "DJANGO_DEBUG": "true",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "ONURIX_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
+            "ONURIX_CLIENT_ID": "1000",
+            "ONURIX_KEY": "sandbox-key",
+            "ONURIX_BATCH_SIZE": str(args.batch_size),
+            "ONURIX_CONCURRENCY": str(args.concurrency),
+            "CAMPAIGN_CALLING_HOURS": "always",
+            "CAMPAIGN_CONTACT_FREQUENCY_DAYS": "0",
+        }
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+    import requests
+    from django.contrib.auth import get_user_model
+
+    from campaigns import services
+    from campaigns.models import CallResult, Contact, ContactGroup
+
+    sandbox = start_sandbox(port, args.latency)
+    try:
+        user = get_user_model().objects.create_user("bench")
+        group = ContactGroup.objects.create(name="Bench")
+        contacts = Contact.objects.bulk_create(
+            [Contact(phone=f"57300{n:07d}") for n in range(args.phones)], batch_size=5000
+        )
+        Contact.groups.through.objects.bulk_create(
+            [Contact.groups.through(contact_id=c.pk, contactgroup_id=group.pk) for c in contacts],
+            batch_size=5000,
+        )
+
+        ours = []
+        peaks = []
+        for run in range(args.runs):
+            campaign = services.campaign_save(
+                user=user,
+                groups=[group],
+                name=f"Bench {run}",
+                voice="Mariana",
+                message="Hola, le recordamos su cita de mañana.",
+            )
+            services.campaign_launch(campaign=campaign, user=user)
+            tracemalloc.start()
+            started = time.perf_counter()
+            outcome = services.campaign_dispatch(campaign_id=campaign.pk)
+            elapsed = time.perf_counter() - started
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            sent = campaign.results.filter(state=CallResult.State.SENT).count()
+            assert outcome == "finished" and sent == args.phones, (outcome, sent)
+            ours.append(args.phones / elapsed)
+
+        url = f"http://127.0.0.1:{port}/api/v1/call/send"
+        started = time.perf_counter()
+        for n in range(args.sample):
+            response = requests.post(
+                url,
+                data={
+                    "client": "1000",
+                    "key": "sandbox-key",
+                    "phone": f"57311{n:07d}",
+                    "message": "Hola, le recordamos su cita de mañana.",
+                    "voice": "Mariana",
+                },
+                timeout=10,
+            )
+            response.raise_for_status()
+        one_by_one = args.sample / (time.perf_counter() - started)
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+
+    limit = args.batch_size * args.concurrency / args.latency
+    median = statistics.median(ours)
+    print(f"phones: {args.phones}, latency per request: {args.latency * 1000:.0f} ms")
+    print(f"batch size: {args.batch_size}, concurrency: {args.concurrency}")
+    print(
+        f"our dispatch: {median:,.0f} phones/s (median of {args.runs}: "
+        f"{', '.join(f'{value:,.0f}' for value in ours)})"
+    )
+    print(f"our dispatch peak Python memory: {max(peaks) / 1e6:.1f} MB")
+    print(
+        f"one request per phone (documentation), {args.sample} phones: {one_by_one:,.1f} phones/s"
+    )
+    print(f"limit allowed by batch x concurrency / latency: {limit:,.0f} phones/s")
+    print(f"ratio ours / one-by-one: {median / one_by_one:,.0f}x (target >= 100x)")
+    print(f"limit / ours: {limit / median:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Rows per second and peak memory of the contact import, against the naive way.
+
+Generates semicolon-separated Windows-1252 CSV files (mixed phone formats, accents, about
+1% invalid phones, some duplicates), then on a fresh temporary SQLite database each time:
+
+* our import (`contact_import` with a group) at 20,000 and 100,000 rows (or --rows), to
+  show memory does not grow with the file;
+* a re-import of the largest file (every phone known: fetch, compare, nothing to write);
+* the naive way (one `get_or_create` and one `groups.add` per row) on --naive-rows rows,
+  extrapolated to rows per second.
+
+    .venv/bin/python bench/import_contacts.py
+    .venv/bin/python bench/import_contacts.py --rows 20000 100000 --naive-rows 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIRST_NAMES = ["José", "María", "Ana María", "Luis", "Andrés", "Sofía", "Camilo", "Valentina"]
+LAST_NAMES = ["Muñoz", "Peñalosa", "Gómez", "Rodríguez", "Ibáñez", "Castaño", "Nariño", "Díaz"]
+CITIES = ["Bogotá", "Medellín", "Cali", "Barranquilla", "Cúcuta", "Popayán"]
+MOBILE_PREFIXES = ["300", "301", "304", "310", "311", "313", "315", "318", "320", "350"]
+
+
+def phone_as_typed(rng: random.Random, n: int) -> str:
+    """A Colombian phone in one of the ways people write it, or an invalid one (~1%)."""
+    roll = rng.random()
+    if roll < 0.005:
+        return rng.choice(["3.00123457E+09", "abc", "12345", "300-ABC-4567"])
+    if roll < 0.01:
+        return f"39{n:08d}"  # ten digits, not a Colombian prefix
+    prefix = MOBILE_PREFIXES[n % len(MOBILE_PREFIXES)]
+    rest = f"{n % 10_000_000:07d}"
+    style = rng.randrange(8)
+    if style == 0:
+        return f"{prefix} {rest[:3]} {rest[3:]}"
+    if style == 1:
+        return f"+57 {prefix}-{rest[:3]}-{rest[3:]}"
+    if style == 2:
+        return f"(+57) {prefix} {rest[:3]} {rest[3:]}"
+    if style == 3:
+        return f"57{prefix}{rest}.0"
+    if style == 4:
+        return f"0057 {prefix} {rest}"
+    if style == 5:
+        return f"601 {rest[:3]} {rest[3:]}"  # a Bogotá landline
+    return f"57{prefix}{rest}"
+
+
+def write_csv(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    lines = ["Teléfono;Nombres;Apellidos;Correo;Ciudad"]
+    for n in range(rows):
+        # About 2% repeat an earlier contact (in another format, so they normalise equal).
+        number = rng.randrange(n) if n and rng.random() < 0.02 else n
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"contacto{number}@example.com" if number % 3 else ""
+        lines.append(f"{phone_as_typed(rng, number)};{first};{last};{email};{rng.choice(CITIES)}")
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+
+
+def fresh_database(directory: Path, name: str) -> None:
+    from django.core.management import call_command
+    from django.db import connections
+
+    connections.close_all()
+    path = directory / f"{name}.sqlite3"
+    for database in connections.all():
+        database.settings_dict["NAME"] = str(path)
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def timed(function):
+    """Run `function`; return (its result, seconds)."""
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
+
+
+def traced(function) -> float:
+    """Run `function` under tracemalloc (which slows it: not timed); return the peak in MB."""
+    tracemalloc.start()
+    function()
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1024 / 1024
+
+
+def maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ours(path: Path, group_name: str):
+    from campaigns.contact_import import contact_import, guess_mapping, open_table
+    from campaigns.models import ContactGroup
+
+    group = ContactGroup.objects.create(name=group_name)
+    mapping = guess_mapping(open_table(path, filename=path.name).headers)
+    return contact_import(path=path, filename=path.name, mapping=mapping, group=group)
+
+
+def naive(path: Path, rows: int) -> int:
+    """What a first version does: one query or two per row, inside one transaction."""
+    import csv
+
+    from django.db import transaction
+
+    from campaigns.models import Contact, ContactGroup
+    from campaigns.phones import InvalidPhone, normalize_phone
+
+    group = ContactGroup.objects.create(name="naive")
+    done = 0
+    with path.open(encoding="cp1252", newline="") as file, transaction.atomic():
+        reader = csv.reader(file, delimiter=";")
+        next(reader)
+        for phone, first, last, email, city in reader:
+            if done >= rows:
+                break
+            done += 1
+            try:
+                phone = normalize_phone(phone)
+            except InvalidPhone:
+                continue
+            contact, _created = Contact.objects.get_or_create(
+                phone=phone,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": email,
+                    "custom_fields": {"Ciudad": city},
+                },
+            )
+            contact.groups.add(group)
+    return done
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), Python {sys.version.split()[0]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--naive-rows", type=int, default=5_000)
+    options = parser.parse_args()
+
+    directory = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "onurix_site.settings"
+    os.environ["DJANGO_DEBUG"] = "true"  # no secret key needed; queries are not kept
+    os.environ["DATABASE_URL"] = f"sqlite:///{directory / 'bench.sqlite3'}"
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DEBUG = False  # DEBUG keeps every query in memory: not what production does
+
+    print(f"Machine: {machine()}")
+    results = {}
+    for rows in sorted(options.rows):
+        path = directory / f"contacts-{rows}.csv"
+        write_csv(path, rows)
+        fresh_database(directory, f"ours-{rows}-traced")
+        peak = traced(lambda path=path: ours(path, "bench"))
+        fresh_database(directory, f"ours-{rows}")
+        report, seconds = timed(lambda path=path: ours(path, "bench"))
+        results[rows] = rows / seconds
+        print(
+            f"ours, {rows:>7,} rows ({path.stat().st_size / 1e6:.1f} MB): {seconds:6.2f} s, "
+            f"{rows / seconds:>9,.0f} rows/s, tracemalloc peak {peak:6.1f} MB; "
+            f"created {report.created:,}, skipped {report.skipped:,} "
+            f"(invalid and duplicates), added to group {report.added_to_group:,}"
+        )
+
+    largest = max(options.rows)
+    path = directory / f"contacts-{largest}.csv"
+    report, seconds = timed(lambda: ours(path, "bench again"))
+    print(
+        f"ours, re-import of {largest:,} known rows: {seconds:6.2f} s, "
+        f"{largest / seconds:>9,.0f} rows/s; "
+        f"unchanged {report.unchanged:,}, added to group {report.added_to_group:,}"
+    )
+
+    fresh_database(directory, "naive")
+    done, seconds = timed(lambda: naive(path, options.naive_rows))
+    naive_rate = done / seconds
+    print(
+        f"naive (get_or_create + groups.add per row), {done:,} rows: {seconds:6.2f} s, "
+        f"{naive_rate:>9,.0f} rows/s"
+    )
+    print(f"ours / naive at {largest:,} rows: {results[largest] / naive_rate:.1f}x")
+    print(f"process max RSS: {maxrss_mb():.0f} MB")
+    from django.db import connections
+
+    connections.close_all()
+    shutil.rmtree(directory)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Input validation only: forms never write and never call Onurix."""
+
+from .audio import AudioCodeForm
+from .campaigns import CampaignForm, TestCallForm
+from .contacts import ContactBulkForm, ContactForm, GroupForm, PastePhonesForm
+from .imports import ImportMappingForm, ImportUploadForm
+
+__all__ = [
+    "AudioCodeForm",
+    "CampaignForm",
+    "ContactBulkForm",
+    "ContactForm",
+    "GroupForm",
+    "ImportMappingForm",
+    "ImportUploadForm",
+    "PastePhonesForm",
+    "TestCallForm",
+]

@@ -1,0 +1,145 @@
+"""Input validation only: forms never write and never call Onurix."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Contact, ContactGroup
+from ..phones import InvalidPhone, normalize_phone, parse_phone_list
+
+MAX_CUSTOM_FIELDS = 50
+
+
+def _parse_custom_fields(text: str) -> dict[str, str]:
+    """`name = value` lines into a dict; raises ValidationError naming the bad line."""
+    fields: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, separator, value = line.partition("=")
+        name = name.strip()
+        if not separator or not name:
+            raise forms.ValidationError(
+                _("Line %(number)d: write it as name = value."), params={"number": number}
+            )
+        fields[name] = value.strip()
+    if len(fields) > MAX_CUSTOM_FIELDS:
+        raise forms.ValidationError(
+            _("At most %(max)d custom fields."), params={"max": MAX_CUSTOM_FIELDS}
+        )
+    return fields
+
+
+class ContactForm(forms.ModelForm):
+    """Add or edit a contact. The phone is accepted in any format and stored normalised."""
+
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        help_text=_("Any format: 300 123 4567, +57 300 123 4567, or with another country code."),
+    )
+    custom_fields_text = forms.CharField(
+        label=_("Custom fields"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: name = value. Usable as {name} in messages."),
+    )
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Groups"),
+        queryset=ContactGroup.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "phone",
+            "first_name",
+            "last_name",
+            "email",
+            "groups",
+            "do_not_call",
+            "do_not_call_reason",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicate: Contact | None = None
+        if self.instance.pk and not self.is_bound:
+            self.initial["custom_fields_text"] = "\n".join(
+                f"{name} = {value}" for name, value in self.instance.custom_fields.items()
+            )
+
+    def clean_phone(self):
+        try:
+            phone = normalize_phone(self.cleaned_data["phone"])
+        except InvalidPhone as error:
+            raise forms.ValidationError(error.reason) from None
+        self.duplicate = Contact.objects.filter(phone=phone).exclude(pk=self.instance.pk).first()
+        if self.duplicate is not None:
+            raise forms.ValidationError(
+                _("This phone already belongs to a contact: %(name)s."),
+                params={"name": self.duplicate},
+            )
+        return phone
+
+    def clean_custom_fields_text(self):
+        return _parse_custom_fields(self.cleaned_data["custom_fields_text"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("do_not_call"):
+            cleaned["do_not_call_reason"] = ""
+        return cleaned
+
+
+class GroupForm(forms.ModelForm):
+    class Meta:
+        model = ContactGroup
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class PastePhonesForm(forms.Form):
+    """Phones pasted from anywhere: one per line, or separated by commas or semicolons."""
+
+    phones = forms.CharField(
+        label=_("Phones"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One per line, or separated by commas. Any format."),
+    )
+
+    def clean_phones(self):
+        valid, invalid = parse_phone_list(self.cleaned_data["phones"])
+        if not valid and not invalid:
+            raise forms.ValidationError(_("Paste at least one phone."))
+        self.invalid_phones = invalid
+        return valid
+
+
+class ContactBulkForm(forms.Form):
+    """An action on the contacts selected in the list."""
+
+    ACTIONS = [
+        ("add_to_group", _("Add to group")),
+        ("remove_from_group", _("Remove from group")),
+        ("mark_do_not_call", _("Mark do-not-call")),
+        ("delete", _("Delete")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.all(),
+        error_messages={"required": _("Select at least one contact.")},
+    )
+    group = forms.ModelChoiceField(
+        label=_("Group"), queryset=ContactGroup.objects.order_by("name"), required=False
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") in {"add_to_group", "remove_from_group"} and not cleaned.get(
+            "group"
+        ):
+            self.add_error("group", _("Choose the group."))
+        return cleaned

@@ -1,0 +1,135 @@
+"""Import contacts from a CSV or .xlsx file: `manage.py import_contacts FILE`."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from campaigns.contact_import import (
+    IMPORT_TARGETS,
+    ImportFileError,
+    ImportPreview,
+    ImportReport,
+    contact_import,
+    contact_import_preview,
+    guess_mapping,
+    open_table,
+)
+from campaigns.models import ContactGroup
+
+# Skipped rows listed in the output; the rest are counted.
+MAX_LISTED = 50
+
+
+class Command(BaseCommand):
+    help = (
+        "Import contacts from a CSV or .xlsx file: shows the columns recognised, then what "
+        "was (or, with --dry-run, would be) created, updated and skipped."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "file", type=Path, help="CSV (, ; or tab; UTF-8 or Windows-1252) or .xlsx"
+        )
+        parser.add_argument(
+            "--group", help="Add every imported contact to this group (created if new)."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would happen; write nothing."
+        )
+        parser.add_argument(
+            "--overwrite", action="store_true", help="Replace filled fields of known contacts."
+        )
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="COLUMN=TARGET",
+            help="Set a column's target (repeatable). Targets: "
+            + ", ".join(value for value, _label in IMPORT_TARGETS),
+        )
+
+    def handle(self, *args, **options):
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        try:
+            table = open_table(path, filename=path.name)
+            mapping = self._mapping(table.headers, options["map"])
+            self._show_mapping(table, mapping)
+            if options["dry_run"]:
+                result = contact_import_preview(path=path, filename=path.name, mapping=mapping)
+            else:
+                group = None
+                if options["group"]:
+                    group, _created = ContactGroup.objects.get_or_create(name=options["group"])
+                result = contact_import(
+                    path=path,
+                    filename=path.name,
+                    mapping=mapping,
+                    group=group,
+                    overwrite=options["overwrite"],
+                )
+        except ImportFileError as error:
+            raise CommandError(str(error.reason)) from None
+        self._show_summary(result, dry_run=options["dry_run"])
+
+    def _mapping(self, headers: list[str], overrides: list[str]) -> list[str]:
+        mapping = guess_mapping(headers)
+        targets = {value for value, _label in IMPORT_TARGETS}
+        folded = [header.casefold() for header in headers]
+        for override in overrides:
+            column, sep, target = override.rpartition("=")
+            column, target = column.strip(), target.strip()
+            if not sep or target not in targets:
+                raise CommandError(
+                    _("--map takes COLUMN=TARGET, TARGET one of: %(targets)s")
+                    % {"targets": ", ".join(sorted(targets))}
+                )
+            if column.casefold() not in folded:
+                raise CommandError(
+                    _("No column named %(column)s. The columns are: %(columns)s")
+                    % {"column": column, "columns": ", ".join(headers)}
+                )
+            index = folded.index(column.casefold())
+            if target == "phone":
+                # One phone column: the one named replaces the guessed one.
+                mapping = ["custom" if value == "phone" else value for value in mapping]
+            mapping[index] = target
+        return mapping
+
+    def _show_mapping(self, table, mapping: list[str]) -> None:
+        if table.delimiter is None:
+            self.stdout.write(_("Excel workbook"))
+        else:
+            separator = {"\t": _("tab")}.get(table.delimiter, table.delimiter)
+            self.stdout.write(
+                _("CSV file, encoding %(encoding)s, separator %(separator)s")
+                % {"encoding": table.encoding, "separator": separator}
+            )
+        self.stdout.write(_("Columns:"))
+        labels = dict(IMPORT_TARGETS)
+        for header, target in zip(table.headers, mapping, strict=False):
+            self.stdout.write(f"  {header or '-'} -> {target} ({labels[target]})")
+
+    def _show_summary(self, result: ImportPreview | ImportReport, *, dry_run: bool) -> None:
+        if dry_run:
+            self.stdout.write(_("Dry run: nothing was written."))
+            self.stdout.write(_("%(count)d to create") % {"count": result.to_create})
+            self.stdout.write(_("%(count)d to update") % {"count": result.to_update})
+        else:
+            self.stdout.write(_("%(count)d created") % {"count": result.created})
+            self.stdout.write(_("%(count)d updated") % {"count": result.updated})
+            self.stdout.write(_("%(count)d unchanged") % {"count": result.unchanged})
+            self.stdout.write(_("%(count)d added to the group") % {"count": result.added_to_group})
+        self.stdout.write(_("%(count)d skipped") % {"count": result.skipped})
+        for row in result.skipped_rows[:MAX_LISTED]:
+            phone = f" ({row.raw_phone})" if row.raw_phone else ""
+            self.stdout.write(
+                _("  line %(line)d%(phone)s: %(reason)s")
+                % {"line": row.line, "phone": phone, "reason": row.reason}
+            )
+        if result.skipped > MAX_LISTED:
+            self.stdout.write(_("  and %(count)d more") % {"count": result.skipped - MAX_LISTED})
+        if not dry_run:
+            self.stdout.write(self.style.SUCCESS(_("Import finished.")))

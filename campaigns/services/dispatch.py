@@ -1,0 +1,392 @@
+"""The dispatch engine: sends a campaign's queued phones. Runs in the background worker only.
+
+Reliability rules, in order of importance:
+- a phone is claimed (queued -> sending) in a committed transaction before its request
+  leaves, so two workers never send the same phone and a crash leaves a trace;
+- a request whose outcome is unknown (timeout, 5xx, a connection cut after sending) turns
+  its phones unknown: nothing here ever re-sends them;
+- a phone left in sending by a dead worker becomes unknown, never queued again;
+- only a request that never reached Onurix is tried again, a bounded number of times;
+- no database transaction is open while Onurix is called.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..calling_hours import CallingWindow
+from ..models import CallResult, Campaign, OnurixRequest
+from ..onurix_states import map_onurix_state
+from .campaigns import (
+    BatchOutcome,
+    campaign_window,
+    enqueue_dispatch,
+    record_request,
+    send_batch,
+)
+from .onurix_health import onurix_health
+
+logger = logging.getLogger(__name__)
+
+Outcome = OnurixRequest.Outcome
+State = CallResult.State
+
+
+def stale_after() -> timedelta:
+    """How long a phone may stay in sending before its worker is presumed dead."""
+    return timedelta(seconds=2 * float(settings.ONURIX_TIMEOUT) + 30)
+
+
+def recover_stale_sending(*, campaign: Campaign | None = None) -> int:
+    """Phones left in sending by a dead worker become unknown (they may have been called).
+
+    Returns how many. Their pending requests are marked unknown too.
+    """
+    cutoff = timezone.now() - stale_after()
+    stale = CallResult.objects.filter(state=State.SENDING, updated_at__lt=cutoff)
+    requests = OnurixRequest.objects.filter(outcome=Outcome.PENDING, started_at__lt=cutoff)
+    if campaign is not None:
+        stale = stale.filter(campaign=campaign)
+        requests = requests.filter(campaign=campaign)
+    with transaction.atomic():
+        count = stale.update(
+            state=State.UNKNOWN,
+            error_message=_(
+                "The worker stopped while this call was being sent: it may or may not have "
+                "been made. It is not sent again by itself."
+            ),
+            updated_at=timezone.now(),
+        )
+        requests.update(outcome=Outcome.UNKNOWN, finished_at=timezone.now())
+    if count:
+        logger.warning("Recovered %s phones left in sending as unknown", count)
+    return count
+
+
+@dataclass
+class Batch:
+    token: uuid.UUID
+    request: OnurixRequest
+    message: str
+    rows: list[tuple[int, str]]  # (result id, phone)
+
+
+class Throttle:
+    """At most `rate` requests a second across the threads of one worker (0: no limit)."""
+
+    def __init__(self, rate: float):
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            time.sleep(start - now)
+
+
+def campaign_dispatch(*, campaign_id: int, max_seconds: float | None = None) -> str:
+    """Send a campaign's queued phones while it is sending and calling hours are open.
+
+    Returns what happened, for logs and tests: "finished", "waiting" (outside calling
+    hours, re-enqueued for the opening), "scheduled", "paused", "stopped", "yielded" (ran
+    `max_seconds`, re-enqueued) or "idle" (nothing to claim; another worker is finishing).
+    """
+    campaign = Campaign.objects.select_related("audio_code").filter(pk=campaign_id).first()
+    if campaign is None:
+        return "stopped"
+    now = timezone.now()
+    if campaign.state == Campaign.State.SCHEDULED:
+        if campaign.scheduled_at and campaign.scheduled_at > now:
+            enqueue_dispatch(campaign_id=campaign.pk, run_after=campaign.scheduled_at)
+            return "scheduled"
+        Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.SCHEDULED).update(
+            state=Campaign.State.SENDING, updated_at=now
+        )
+        campaign.refresh_from_db()
+    if campaign.state != Campaign.State.SENDING:
+        return "stopped"
+    Campaign.objects.filter(pk=campaign.pk, started_at__isnull=True).update(started_at=now)
+    recover_stale_sending(campaign=campaign)
+    return _Dispatcher(campaign, campaign_window(campaign), max_seconds).run()
+
+
+class _Dispatcher:
+    def __init__(self, campaign: Campaign, window: CallingWindow, max_seconds: float | None):
+        self.campaign = campaign
+        self.window = window
+        self.batch_size = max(1, int(settings.ONURIX_BATCH_SIZE))
+        self.concurrency = max(1, int(settings.ONURIX_CONCURRENCY))
+        self.retries = max(0, int(settings.ONURIX_NOT_REACHED_RETRIES))
+        self.breaker_threshold = max(1, int(settings.ONURIX_CIRCUIT_BREAKER_THRESHOLD))
+        self.throttle = Throttle(float(settings.ONURIX_MAX_REQUESTS_PER_SECOND))
+        self.deadline = time.monotonic() + max_seconds if max_seconds else None
+        self.unknown_in_a_row = 0
+
+    def run(self) -> str:
+        stop: str | None = None
+        in_flight: dict[Future, Batch] = {}
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="dispatch") as pool:
+            while True:
+                while stop is None and len(in_flight) < self.concurrency:
+                    stop = self._reason_to_stop()
+                    batch = None if stop else self._claim()
+                    if batch is None:
+                        break
+                    in_flight[pool.submit(self._send, batch)] = batch
+                if not in_flight:
+                    break
+                done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch = in_flight.pop(future)
+                    outcome = future.result()
+                    # All database writes happen here, in one thread: pool threads only
+                    # talk HTTP, so SQLite never has writers queueing on its busy lock.
+                    record_request(request=batch.request, outcome=outcome)
+                    self._record(batch, outcome)
+                    stop = self._after(outcome) or stop
+        return self._conclude(stop)
+
+    # -- claiming -------------------------------------------------------------------------
+
+    def _reason_to_stop(self) -> str | None:
+        state = Campaign.objects.filter(pk=self.campaign.pk).values_list("state", flat=True)
+        if state.first() != Campaign.State.SENDING:
+            return "stopped"
+        if not self.window.is_open(timezone.now()):
+            return "waiting"
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return "yielded"
+        return None
+
+    def _claim(self) -> Batch | None:
+        """Take the next phones that share a message, in a committed transaction."""
+        queued = CallResult.objects.filter(campaign=self.campaign, state=State.QUEUED)
+        for _attempt in range(5):
+            token = uuid.uuid4()
+            with transaction.atomic():
+                candidates = queued.order_by("id")
+                if connection.features.has_select_for_update_skip_locked:
+                    candidates = candidates.select_for_update(skip_locked=True)
+                rows = list(candidates.values_list("id", "message_text")[: self.batch_size])
+                if not rows:
+                    return None
+                message = rows[0][1]
+                ids = [pk for pk, text in rows if text == message]
+                # The conditional update is the claim on SQLite, where select_for_update
+                # does nothing: a row another worker took is no longer queued.
+                claimed = CallResult.objects.filter(id__in=ids, state=State.QUEUED).update(
+                    state=State.SENDING,
+                    claim_token=token,
+                    send_count=F("send_count") + 1,
+                    updated_at=timezone.now(),
+                )
+                if not claimed:
+                    continue
+                mine = CallResult.objects.filter(claim_token=token)
+                phones = list(mine.order_by("id").values_list("id", "phone"))
+                request = OnurixRequest.objects.create(
+                    campaign=self.campaign,
+                    kind=OnurixRequest.Kind.SEND,
+                    phones=",".join(phone for _pk, phone in phones),
+                    phone_count=len(phones),
+                )
+                mine.update(request=request)
+            return Batch(token=token, request=request, message=message, rows=phones)
+        return None
+
+    # -- sending (in a pool thread: HTTP only, no database) ------------------------------
+
+    def _send(self, batch: Batch) -> BatchOutcome:
+        phones = [phone for _pk, phone in batch.rows]
+        for attempt in range(self.retries + 1):
+            self.throttle.wait()
+            outcome = send_batch(campaign=self.campaign, phones=phones, message=batch.message)
+            if outcome.kind != Outcome.NOT_REACHED or attempt == self.retries:
+                break
+            time.sleep(min(4.0, 0.5 * 2**attempt))
+        return outcome
+
+    def _record(self, batch: Batch, outcome: BatchOutcome) -> None:
+        now = timezone.now()
+        mine = CallResult.objects.filter(claim_token=batch.token)
+        if outcome.kind == Outcome.ACCEPTED:
+            self._record_accepted(batch, outcome, now)
+        elif outcome.kind == Outcome.REFUSED and not outcome.pause_reason:
+            mine.update(
+                state=State.FAILED,
+                error_code=outcome.error_code,
+                error_message=outcome.error_message[:2000],
+                updated_at=now,
+            )
+        elif outcome.kind in (Outcome.REFUSED, Outcome.NOT_REACHED):
+            # Nothing was sent: the phones wait for the campaign to be resumed.
+            mine.update(
+                state=State.QUEUED,
+                claim_token=None,
+                request=None,
+                send_count=F("send_count") - 1,
+                updated_at=now,
+            )
+        else:
+            mine.update(
+                state=State.UNKNOWN,
+                error_code=outcome.error_code,
+                error_message=outcome.error_message[:2000],
+                updated_at=now,
+            )
+
+    def _record_accepted(self, batch: Batch, outcome: BatchOutcome, now) -> None:
+        # One executemany: Django's bulk_update builds a CASE per field and row, which
+        # costs ~100 ms for 50 rows in Python, longer than the request it records.
+        ops = connection.ops
+        credits_field = CallResult._meta.get_field("credits")
+        stamp = ops.adapt_datetimefield_value(now)
+        missing = _("Onurix accepted the request but did not list this phone.")
+        params = []
+        for pk, phone in batch.rows:
+            item = outcome.items.get(phone)
+            if item is None:
+                values = (State.UNKNOWN, None, missing, "", "", 0)
+            else:
+                mapped = map_onurix_state(item.state)
+                values = (
+                    mapped.state,
+                    mapped.error_code,
+                    mapped.error_message,
+                    item.call_id[:64],
+                    item.state[:255],
+                    item.credits,
+                )
+            state, error_code, error_message, call_id, onurix_state, credits = values
+            credits = ops.adapt_decimalfield_value(
+                credits, credits_field.max_digits, credits_field.decimal_places
+            )
+            params.append(
+                (
+                    state,
+                    error_code,
+                    error_message,
+                    call_id,
+                    onurix_state,
+                    credits,
+                    outcome.dispatch_id[:64],
+                    stamp,
+                    stamp,
+                    pk,
+                )
+            )
+        sql = (
+            f"UPDATE {ops.quote_name(CallResult._meta.db_table)} SET state = %s, "  # noqa: S608
+            "error_code = %s, error_message = %s, call_id = %s, onurix_state = %s, "
+            "credits = %s, dispatch_id = %s, sent_at = %s, updated_at = %s WHERE id = %s"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+    # -- after each request ---------------------------------------------------------------
+
+    def _after(self, outcome: BatchOutcome) -> str | None:
+        if outcome.pause_reason:
+            self._pause(outcome.pause_reason)
+            return "paused"
+        if outcome.kind == Outcome.NOT_REACHED:
+            self._pause(
+                _(
+                    "Onurix could not be reached after %(attempts)d attempts. Check the "
+                    "network and ONURIX_BASE_URL, then resume."
+                )
+                % {"attempts": self.retries + 1}
+            )
+            return "paused"
+        if outcome.kind == Outcome.UNKNOWN:
+            self.unknown_in_a_row += 1
+            if self.unknown_in_a_row >= self.breaker_threshold:
+                self._pause(
+                    _(
+                        "Paused after %(count)d requests in a row got no usable answer from "
+                        "Onurix (timeouts or server errors). Their phones are marked unknown "
+                        "and are not sent again by themselves."
+                    )
+                    % {"count": self.unknown_in_a_row}
+                )
+                return "paused"
+        else:
+            self.unknown_in_a_row = 0
+        return None
+
+    def _pause(self, message: str) -> None:
+        Campaign.objects.filter(pk=self.campaign.pk, state=Campaign.State.SENDING).update(
+            state=Campaign.State.PAUSED, state_message=message, updated_at=timezone.now()
+        )
+        logger.warning("Campaign %s paused: %s", self.campaign.pk, message)
+
+    def _conclude(self, stop: str | None) -> str:
+        if stop == "waiting":
+            opening = self.window.next_opening(timezone.now())
+            enqueue_dispatch(campaign_id=self.campaign.pk, run_after=opening)
+            return "waiting"
+        if stop == "yielded":
+            enqueue_dispatch(campaign_id=self.campaign.pk)
+            return "yielded"
+        if stop is not None:
+            return stop
+        return "finished" if campaign_finish_if_done(campaign=self.campaign) else "idle"
+
+
+def campaign_finish_if_done(*, campaign: Campaign) -> bool:
+    """Mark a sending campaign finished once no phone is queued or in flight."""
+    busy = CallResult.objects.filter(campaign=campaign, state__in=[State.QUEUED, State.SENDING])
+    if busy.exists():
+        return False
+    health = onurix_health()
+    finished = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.SENDING).update(
+        state=Campaign.State.FINISHED,
+        finished_at=timezone.now(),
+        balance_after=health.balance,
+        updated_at=timezone.now(),
+    )
+    return bool(finished)
+
+
+SWEEP_EVERY = timedelta(seconds=60)
+QUIET_FOR = timedelta(seconds=120)
+
+
+def campaigns_sweep() -> dict[str, int]:
+    """Find work whose wake-up was lost, and wake it: run periodically by the worker.
+
+    Phones left in sending by a dead worker become unknown; scheduled campaigns whose
+    time has come, and sending campaigns with queued phones and no recent activity, get a
+    dispatch task. Duplicate tasks are harmless: phones are claimed one worker at a time.
+    """
+    now = timezone.now()
+    recovered = recover_stale_sending()
+    due = Campaign.objects.filter(
+        state=Campaign.State.SCHEDULED, scheduled_at__lte=now
+    ).values_list("pk", flat=True)
+    quiet = (
+        Campaign.objects.filter(state=Campaign.State.SENDING, results__state=State.QUEUED)
+        .exclude(results__updated_at__gte=now - QUIET_FOR)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    woken = sorted(set(due) | set(quiet))
+    for campaign_id in woken:
+        enqueue_dispatch(campaign_id=campaign_id)
+    return {"recovered": recovered, "woken": len(woken)}

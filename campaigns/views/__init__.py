@@ -1,0 +1,84 @@
+"""Thin views: URL, method check, form, one service call, redirect or partial."""
+
+from .audio import (
+    audio_code_create,
+    audio_code_delete,
+    audio_code_file,
+    audio_code_list,
+    audio_code_update,
+)
+from .campaigns import (
+    campaign_cancel,
+    campaign_create,
+    campaign_detail,
+    campaign_launch,
+    campaign_list,
+    campaign_pause,
+    campaign_progress,
+    campaign_resend_unknown,
+    campaign_resume,
+    campaign_test_call,
+    campaign_update,
+)
+from .contacts import (
+    contact_bulk,
+    contact_create,
+    contact_delete,
+    contact_detail,
+    contact_export,
+    contact_list,
+    contact_update,
+)
+from .dashboard import dashboard, onurix_status
+from .groups import (
+    group_add_members,
+    group_create,
+    group_delete,
+    group_detail,
+    group_list,
+    group_update,
+)
+from .imports import (
+    contact_import,
+    contact_import_detail,
+    contact_import_progress,
+    contact_import_report,
+)
+
+__all__ = [
+    "audio_code_create",
+    "audio_code_delete",
+    "audio_code_file",
+    "audio_code_list",
+    "audio_code_update",
+    "campaign_cancel",
+    "campaign_create",
+    "campaign_detail",
+    "campaign_launch",
+    "campaign_list",
+    "campaign_pause",
+    "campaign_progress",
+    "campaign_resend_unknown",
+    "campaign_resume",
+    "campaign_test_call",
+    "campaign_update",
+    "contact_bulk",
+    "contact_create",
+    "contact_delete",
+    "contact_detail",
+    "contact_export",
+    "contact_import",
+    "contact_import_detail",
+    "contact_import_progress",
+    "contact_import_report",
+    "contact_list",
+    "contact_update",
+    "dashboard",
+    "group_add_members",
+    "group_create",
+    "group_delete",
+    "group_detail",
+    "group_list",
+    "group_update",
+    "onurix_status",
+]

@@ -1,0 +1,80 @@
+"""Start real `db_worker` processes against the test database, for tests and benchmarks."""
+
+import os
+import signal
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def worker_environment(*, onurix_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a worker process that shares this test run's database."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        database_url = (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "ONURIX_TEST_TASKS": "database",
+        "DATABASE_URL": database_url,
+        "ONURIX_BASE_URL": onurix_url,
+        "ONURIX_CLIENT_ID": str(settings.ONURIX_CLIENT_ID),
+        "ONURIX_KEY": str(settings.ONURIX_KEY),
+        "ONURIX_TIMEOUT": str(settings.ONURIX_TIMEOUT),
+        "CAMPAIGN_CALLING_HOURS": settings.CAMPAIGN_CALLING_HOURS,
+        "ONURIX_BATCH_SIZE": str(settings.ONURIX_BATCH_SIZE),
+        "ONURIX_CONCURRENCY": str(settings.ONURIX_CONCURRENCY),
+        "ONURIX_CIRCUIT_BREAKER_THRESHOLD": str(settings.ONURIX_CIRCUIT_BREAKER_THRESHOLD),
+    }
+    env.update(extra)
+    return env
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--no-reload",
+            "--no-startup-delay",
+            "--interval",
+            "0.1",
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def stop_worker(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+@contextmanager
+def running_workers(env: dict[str, str], count: int = 1):
+    processes = [start_worker(env) for _ in range(count)]
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            stop_worker(process)
