@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format messages install install-dev
+.PHONY: run test test-postgres lint format messages install install-dev
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ install-dev: $(VENV)/.installed-dev
 	@echo "Created .env from .env.example (the app talks to the local Onurix sandbox)."
 
 run: install .env
+	mkdir -p staticfiles
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py compiletranslations
 	$(PY) manage.py ensure_demo_user
@@ -36,6 +37,13 @@ test: install-dev
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py compiletranslations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+# The suite again on PostgreSQL: DATABASE_URL=postgres://... make test-postgres
+# (.ci/run starts a local PostgreSQL with .ci/postgres.sh and runs this after `make test`).
+test-postgres: install-dev
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "Set DATABASE_URL=postgres://..."; exit 2;; esac
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py compiletranslations
 	$(VENV)/bin/pytest
 
 lint: install-dev

@@ -73,7 +73,7 @@ class Contact(TimeStamped):
         blank=True,
         help_text=_("Extra columns kept from imports; usable as {placeholders} in messages."),
     )
-    do_not_call = models.BooleanField(_("do not call"), default=False, db_index=True)
+    do_not_call = models.BooleanField(_("do not call"), default=False)
     do_not_call_reason = models.CharField(_("do-not-call reason"), max_length=255, blank=True)
     do_not_call_at = models.DateTimeField(_("marked do-not-call at"), null=True, blank=True)
     groups = models.ManyToManyField(
@@ -85,8 +85,12 @@ class Contact(TimeStamped):
         verbose_name_plural = _("contacts")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["last_name", "first_name"]),
             models.Index(fields=["-created_at", "-id"]),
+            # Few contacts are do-not-call: index only those (the filter "do-not-call only"
+            # and the launch's exclusions), not 100,000 falses.
+            models.Index(
+                fields=["do_not_call"], condition=Q(do_not_call=True), name="contact_dnc_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -285,6 +289,9 @@ class Campaign(TimeStamped):
     balance_after = models.DecimalField(
         _("balance after"), null=True, blank=True, **CREDITS_FIELD_OPTIONS
     )
+    # When Onurix was last asked for the states of this campaign's calls: the sweep restarts
+    # a polling chain that was lost (a worker died) when this gets old.
+    last_polled_at = models.DateTimeField(_("states last read at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("campaign")
@@ -357,6 +364,9 @@ class OnurixRequest(models.Model):
     error_message = models.TextField(_("error message"), blank=True)
     response_body = models.TextField(_("response body"), blank=True)
     credits = models.DecimalField(_("credits"), default=0, **CREDITS_FIELD_OPTIONS)
+    worker = models.CharField(
+        _("worker"), max_length=100, blank=True, help_text=_("Host and process that sent it.")
+    )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -130,3 +130,158 @@ def custom_field_names(*, group_ids: list[int]) -> set[str]:
     for value in fields.iterator(chunk_size=2000):
         names.update(value or {})
     return names
+
+
+# -- results and credits ----------------------------------------------------------------------
+
+# The state filter of the results table: a state, or several under one name.
+RESULT_FILTERS = {
+    "not_answered": (CallResult.State.SENT, CallResult.State.FAILED, CallResult.State.UNKNOWN),
+    **{state: (state,) for state in CallResult.State.values},
+}
+# Sort keys of the results table -> columns, the id last so pages never overlap.
+RESULT_SORTS = {
+    "phone": ("phone",),
+    "state": ("state", "id"),
+    "sent_at": ("sent_at", "id"),
+    "credits": ("credits", "id"),
+}
+
+
+def campaign_results(
+    *, campaign: Campaign, state_filter: str = "", search: str = "", sort: str = ""
+) -> QuerySet[CallResult]:
+    """The per-phone results of a campaign, filtered, searched (phone in any format, or
+    name) and sorted (a RESULT_SORTS key, `-` first for descending)."""
+    results = CallResult.objects.filter(campaign=campaign).select_related("contact")
+    if states := RESULT_FILTERS.get(state_filter):
+        results = results.filter(state__in=states)
+    if search:
+        matches = Q(contact__first_name__icontains=search)
+        matches |= Q(contact__last_name__icontains=search)
+        first, _space, rest = search.partition(" ")
+        if rest:
+            matches |= Q(contact__first_name__icontains=first, contact__last_name__icontains=rest)
+        if digits := phone_search_digits(search):
+            matches |= Q(phone__contains=digits)
+        results = results.filter(matches)
+    descending = sort.startswith("-")
+    columns = RESULT_SORTS.get(sort.lstrip("-"), ("id",))
+    return results.order_by(*(f"-{column}" if descending else column for column in columns))
+
+
+def campaign_results_summary(*, campaign: Campaign) -> dict:
+    """Everything the results summary shows, from one aggregate query: phones per state
+    with percentages, credits charged, refunded and net, and credits per answered call."""
+    rows = (
+        campaign.results.values("state")
+        .annotate(n=Count("id"), charged=Sum("credits"), refunded=Sum("credits_refunded"))
+        .order_by()
+    )
+    counts = {state: 0 for state in CallResult.State.values}
+    charged = refunded = Decimal(0)
+    for row in rows:
+        counts[row["state"]] = row["n"]
+        charged += row["charged"] or 0
+        refunded += row["refunded"] or 0
+    state = CallResult.State
+    targeted = sum(counts.values())
+    to_call = targeted - counts[state.EXCLUDED]
+    pending = counts[state.QUEUED] + counts[state.SENDING]
+
+    def share(count: int, whole: int) -> float:
+        return round(100 * count / whole, 1) if whole else 0.0
+
+    net = charged - refunded
+    answered = counts[state.ANSWERED]
+    return {
+        "targeted": targeted,
+        "to_call": to_call,
+        "pending": pending,
+        "counts": counts,
+        "percent": {
+            key: share(count, targeted if key == state.EXCLUDED else to_call)
+            for key, count in counts.items()
+        },
+        "pending_percent": share(pending, to_call),
+        "not_answered": counts[state.SENT] + counts[state.FAILED] + counts[state.UNKNOWN],
+        "charged": charged,
+        "refunded": refunded,
+        "net": net,
+        "per_answered": (net / answered) if answered else None,
+    }
+
+
+def campaign_reconciliation(*, campaign: Campaign, net: Decimal) -> dict | None:
+    """Per-phone net credits against the balance change seen while the campaign ran, or
+    None when a balance is missing. `difference` > 0: the account lost more than the phones
+    say."""
+    if campaign.balance_before is None or campaign.balance_after is None:
+        return None
+    observed = campaign.balance_before - campaign.balance_after
+    return {"observed": observed, "reported": net, "difference": observed - net}
+
+
+def credits_net_between(start, end=None) -> Decimal:
+    """Credits charged minus refunded for calls sent from `start` (to `end`)."""
+    calls = CallResult.objects.filter(sent_at__gte=start)
+    if end is not None:
+        calls = calls.filter(sent_at__lt=end)
+    totals = calls.aggregate(charged=Sum("credits"), refunded=Sum("credits_refunded"))
+    return (totals["charged"] or Decimal(0)) - (totals["refunded"] or Decimal(0))
+
+
+def credits_usage(*, now=None, days: int = 30) -> dict:
+    """Net credits today, this week (from Monday) and this month, Bogota day boundaries,
+    and net credits per day for the last `days` days (oldest first, every day present).
+
+    One indexed range sum per day: each call is read once, by the database, in C. (Grouping
+    by a local date would cast every row's time in Python on SQLite: ~1 s a 100,000 rows.)
+    The number of queries depends on `days`, never on how many calls there are.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    local_now = timezone.localtime(now or timezone.now())
+    today_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week_start = today_start - timedelta(days=today_start.weekday())
+    month_start = today_start.replace(day=1)
+    day_starts = [
+        timezone.localtime(today_start - timedelta(days=offset)).replace(hour=0)
+        for offset in range(days - 1, -1, -1)
+    ]
+    per_day = [
+        {"day": start.date(), "net": credits_net_between(start, start + timedelta(days=1))}
+        for start in day_starts
+    ]
+    by_start = dict(zip(day_starts, (row["net"] for row in per_day), strict=True))
+    zero = Decimal(0)
+    if month_start >= day_starts[0]:
+        month = sum((net for start, net in by_start.items() if start >= month_start), zero)
+    else:
+        month = credits_net_between(month_start)
+    return {
+        "today": by_start[day_starts[-1]],
+        "week": sum((net for start, net in by_start.items() if start >= week_start), zero),
+        "month": month,
+        "per_day": per_day,
+        "read_at": local_now,
+    }
+
+
+def recent_campaigns_with_cost(*, limit: int = 5) -> list[Campaign]:
+    """The latest campaigns with their phones (excluded not counted) and net credits."""
+    from django.db.models import F
+
+    # The latest campaigns first, then the sums for those only: annotating every campaign
+    # would join every result ever recorded.
+    ids = list(Campaign.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[:limit])
+    return list(
+        Campaign.objects.filter(pk__in=ids)
+        .annotate(
+            phone_count=Count("results", filter=~Q(results__state=CallResult.State.EXCLUDED)),
+            net_credits=Sum(F("results__credits") - F("results__credits_refunded")),
+        )
+        .order_by("-created_at", "-id")
+    )

@@ -46,3 +46,16 @@ def schedule_sweep(*, only_if_missing: bool = False) -> bool:
             return False
     campaigns_sweep_task.using(run_after=timezone.now() + timedelta(seconds=60)).enqueue()
     return True
+
+
+@task()
+def campaign_poll_task(*, campaign_id: int, step: int = 0) -> dict:
+    """Read the call states of a campaign once, then queue the next read while phones are
+    still sent: sooner while states change, up to 15 minutes apart once they settle."""
+    from . import services
+
+    report = services.campaign_poll(campaign_id=campaign_id)
+    if report.keep_polling:
+        next_step = services.next_poll_step(report=report, step=step)
+        services.enqueue_poll(campaign_id=campaign_id, step=next_step)
+    return report.as_dict()

@@ -41,6 +41,18 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", views.campaign_update, name="campaign_update"),
     path("campaigns/<int:pk>/progress/", views.campaign_progress, name="campaign_progress"),
     path("campaigns/<int:pk>/test-call/", views.campaign_test_call, name="campaign_test_call"),
+    path("campaigns/<int:pk>/refresh/", views.campaign_refresh, name="campaign_refresh"),
+    path("campaigns/<int:pk>/results/", views.campaign_results, name="campaign_results"),
+    path("campaigns/<int:pk>/results.csv", views.campaign_results_csv, name="campaign_results_csv"),
+    path(
+        "campaigns/<int:pk>/results.xlsx", views.campaign_results_xlsx, name="campaign_results_xlsx"
+    ),
+    path(
+        "campaigns/<int:pk>/results/action/",
+        views.campaign_results_action,
+        name="campaign_results_action",
+    ),
+    path("campaigns/<int:pk>/follow-up/", views.campaign_follow_up, name="campaign_follow_up"),
     path("campaigns/<int:pk>/launch/", views.campaign_launch, name="campaign_launch"),
     path("campaigns/<int:pk>/pause/", views.campaign_pause, name="campaign_pause"),
     path("campaigns/<int:pk>/resume/", views.campaign_resume, name="campaign_resume"),

@@ -5,6 +5,7 @@ against the Onurix sandbox; production (`DJANGO_DEBUG=false`) refuses to start w
 real secret key.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -41,11 +42,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "campaigns",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "onurix_site.urls"
@@ -104,6 +109,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Passwords: Argon2 first; older hashes still verify and are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# Guessing passwords: after DJANGO_LOGIN_FAILURE_LIMIT failures, that username is locked
+# from that address for DJANGO_LOGIN_COOLOFF_MINUTES; the lock lifts by itself.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "campaigns.views.auth.locked_out"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -124,6 +149,17 @@ LANGUAGE_COOKIE_NAME = "onurix_language"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Static files are served by WhiteNoise (compressed, with hashed names in production:
+# run `manage.py collectstatic` when deploying). Uploaded files stay on this disk and are
+# served only through login-protected views.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 
@@ -163,6 +199,10 @@ CAMPAIGN_CONTACT_FREQUENCY_DAYS = env.int("CAMPAIGN_CONTACT_FREQUENCY_DAYS", def
 ONURIX_PHONE_REGION = env.str("ONURIX_PHONE_REGION", default="CO")
 CONTACT_IMPORT_MAX_BYTES = env.int("CONTACT_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Largest local audio file (for listening in the browser) accepted with an audio code.
+AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=10 * 1024 * 1024)
+# Results: how long after sending the worker keeps asking Onurix for call states.
+ONURIX_POLL_MAX_HOURS = env.int("ONURIX_POLL_MAX_HOURS", default=48)
 
 LOGGING = {
     "version": 1,
@@ -177,6 +217,8 @@ LOGGING = {
     "loggers": {
         # urllib3 logs request lines, query strings included, at DEBUG: keep it quiet.
         "urllib3": {"level": "WARNING"},
+        # django-axes says hello at INFO in every process; lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -14,6 +14,12 @@ from onurix_site.settings import *  # noqa: F403
 # Hashing with the production hasher makes every login in the suite slow.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_HSTS_SECONDS = 0
+# Tests run without collectstatic: plain static files, no manifest, no STATIC_ROOT.
+STATIC_ROOT = None
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # Uploaded files go to a folder of this test run, never the project's media/.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="onurix-test-media-"))
 # A test database in a file, not in memory: the dispatch engine's threads (and worker

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from campaigns import services
@@ -23,6 +23,13 @@ FINAL = {
     CallResult.State.FAILED,
     CallResult.State.UNKNOWN,
 }
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages the engine writes (pause reasons) in English, to assert on them."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -309,7 +316,9 @@ def test_resend_unknown_is_deliberate(onurix, settings):
     ids=["sunday", "holiday", "saturday-afternoon"],
 )
 @pytest.mark.django_db(transaction=True)
-def test_nothing_is_sent_outside_calling_hours(onurix, settings, monkeypatch, moment, opens):
+def test_nothing_is_sent_outside_calling_hours(
+    onurix, settings, monkeypatch, auth_client, moment, opens
+):
     sandbox = onurix()
     campaign = _campaign(_audience(5))
     _launch(campaign)
@@ -321,5 +330,7 @@ def test_nothing_is_sent_outside_calling_hours(onurix, settings, monkeypatch, mo
     deferred = DBTaskResult.objects.filter(status="READY", run_after__year__lt=9000)
     wake_up = deferred.get()
     assert timezone.localtime(wake_up.run_after, BOGOTA).replace(tzinfo=None) == opens
-    preview = services.campaign_preview(campaign=campaign)
-    assert opens.strftime("%H:%M") in preview.wait_message
+    page = auth_client.get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="es")
+    assert 'data-testid="wait-message"' in page.text
+    assert f"{opens:%d/%m/%Y}" in page.text or "mañana" in page.text
+    assert opens.strftime("%H:%M") in page.text

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from tests.factories import make_user
 
@@ -52,7 +53,7 @@ def test_demo_user_is_created_once_with_a_working_printed_password(capsys):
     password = next(
         line.split(":", 1)[1].strip() for line in out.splitlines() if "password:" in line
     )
-    user = authenticate(username="demo", password=password)
+    user = authenticate(RequestFactory().post("/login/"), username="demo", password=password)
     assert user is not None and user.is_superuser
     call_command("ensure_demo_user")
     assert "password" not in capsys.readouterr().out
@@ -75,3 +76,17 @@ def test_env_example_lists_every_setting_the_code_reads():
     assert read, "no variables found in settings.py"
     missing = {name for name in read if name not in example}
     assert missing == set()
+
+
+def test_production_settings_pass_the_deploy_checks():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="a-production-secret-" + "x" * 50,
+        DJANGO_ALLOWED_HOSTS="campaigns.example.com",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://campaigns.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -258,7 +258,7 @@ def _export(client, **params) -> list[list[str]]:
 def test_export_is_excel_friendly_and_formula_safe(auth_client):
     make_contact(
         phone="573001234567",
-        first_name="=HYPERLINK(\"http://x\")",
+        first_name='=HYPERLINK("http://x")',
         last_name="Peñalosa",
         custom_fields={"sede": "+Norte"},
     )

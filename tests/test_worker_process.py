@@ -37,8 +37,55 @@ def test_worker_process_sends_every_phone_once(settings, make_sandbox):
             assert worker.poll() is None, worker.stderr.read().decode()
             time.sleep(0.2)
     assert campaign.state == Campaign.State.FINISHED
-    assert Counter(campaign.results.values_list("state", flat=True)) == {
-        CallResult.State.SENT: 300
-    }
+    assert Counter(campaign.results.values_list("state", flat=True)) == {CallResult.State.SENT: 300}
     calls = Counter(call.phone for call in sandbox.state.calls())
     assert len(calls) == 300 and set(calls.values()) == {1}
+
+
+def test_several_workers_share_a_campaign_without_calling_anyone_twice(settings, make_sandbox):
+    """PostgreSQL: 4 workers on 5,000 phones (claims with SELECT ... SKIP LOCKED).
+    SQLite: 2 workers on 1,000 phones (claims by conditional UPDATE; one worker is the
+    documented limit for speed, but correctness must hold anyway)."""
+    from django.db import connection
+
+    postgres = connection.vendor == "postgresql"
+    workers, phones = (4, 5000) if postgres else (2, 1000)
+    sandbox = make_sandbox(settle_seconds=3600, latency=0.02)
+    settings.TASKS = DB_TASKS
+    settings.ONURIX_BASE_URL = sandbox.url
+    settings.ONURIX_CLIENT_ID, settings.ONURIX_KEY = "1000", "sandbox-key"
+    settings.CAMPAIGN_CALLING_HOURS = "always"
+    settings.ONURIX_BATCH_SIZE = 20
+    group = ContactGroup.objects.create(name="Pacientes")
+    contacts = Contact.objects.bulk_create(
+        [Contact(phone=f"57302{n:07d}") for n in range(phones)], batch_size=2000
+    )
+    Contact.groups.through.objects.bulk_create(
+        [Contact.groups.through(contact_id=c.pk, contactgroup_id=group.pk) for c in contacts],
+        batch_size=2000,
+    )
+    campaign = make_campaign()
+    campaign.groups.add(group)
+    assert services.campaign_launch(campaign=campaign, user=make_user())
+    # One wake-up per worker, so that every worker joins the same campaign at once.
+    for _ in range(workers - 1):
+        services.enqueue_dispatch(campaign_id=campaign.pk)
+
+    with running_workers(worker_environment(onurix_url=sandbox.url), count=workers) as procs:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            campaign.refresh_from_db()
+            if campaign.state == Campaign.State.FINISHED:
+                break
+            for process in procs:
+                assert process.poll() is None, process.stderr.read().decode()
+            time.sleep(0.3)
+    assert campaign.state == Campaign.State.FINISHED
+    assert Counter(campaign.results.values_list("state", flat=True)) == {
+        CallResult.State.SENT: phones
+    }
+    calls = Counter(call.phone for call in sandbox.state.calls())
+    assert len(calls) == phones and set(calls.values()) == {1}
+    # The work was really shared: more than one worker sent requests.
+    senders = set(campaign.requests.values_list("worker", flat=True))
+    assert len(senders) > 1

@@ -18,6 +18,7 @@ from django.db.models import Avg
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import onurix, tasks
 from ..calling_hours import CallingWindow, calling_window
@@ -399,7 +400,12 @@ def campaign_resend_unknown(*, campaign: Campaign, user) -> int:
 
 
 def campaign_test_call(*, campaign: Campaign, phone: str, user) -> TestCall:
-    """Send the campaign's exact content to one phone now, apart from its results."""
+    """Send the campaign's exact content to one phone now, apart from its results.
+
+    Only before launch: raises ValidationError for a launched campaign.
+    """
+    if campaign.state != Campaign.State.DRAFT:
+        raise ValidationError(_("Test calls are made before launching."))
     contact = Contact.objects.filter(phone=phone).first()
     message = ""
     if not campaign.uses_audio:
@@ -477,7 +483,7 @@ def send_batch(*, campaign: Campaign, phones: list[str], message: str) -> BatchO
         outcome = _refusal(error, pause=_pause_message_auth())
     except onurix.OnurixInsufficientCredits as error:
         outcome = _refusal(
-            error, pause=_("Onurix says the credits ran out: buy credits, then resume.")
+            error, pause=gettext_lazy("Onurix says the credits ran out: buy credits, then resume.")
         )
     except (onurix.OnurixRefused, onurix.OnurixInvalidRequest) as error:
         outcome = _refusal(error)
@@ -510,7 +516,8 @@ def _refusal(error: onurix.OnurixError, pause: str = "") -> BatchOutcome:
 
 
 def _pause_message_auth() -> str:
-    return _(
+    # Lazy: built in a pool thread, put in words by the thread that records it.
+    return gettext_lazy(
         "Onurix rejected the client id or key, or this server's IP: fix ONURIX_CLIENT_ID / "
         "ONURIX_KEY or allow the IP in the Onurix portal (menu “Seguridad”), then resume."
     )

@@ -11,6 +11,8 @@ Reliability rules, in order of importance:
 """
 
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -35,8 +37,15 @@ from .campaigns import (
     send_batch,
 )
 from .onurix_health import onurix_health
+from .polling import campaigns_to_poll, enqueue_poll
 
 logger = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """This process, as recorded on the requests it sends (host:pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
 
 Outcome = OnurixRequest.Outcome
 State = CallResult.State
@@ -205,6 +214,7 @@ class _Dispatcher:
                     kind=OnurixRequest.Kind.SEND,
                     phones=",".join(phone for _pk, phone in phones),
                     phone_count=len(phones),
+                    worker=worker_name(),
                 )
                 mine.update(request=request)
             return Batch(token=token, request=request, message=message, rows=phones)
@@ -361,6 +371,9 @@ def campaign_finish_if_done(*, campaign: Campaign) -> bool:
         balance_after=health.balance,
         updated_at=timezone.now(),
     )
+    if finished:
+        # Results are learned by polling: start the chain once the last phone is sent.
+        transaction.on_commit(lambda: enqueue_poll(campaign_id=campaign.pk))
     return bool(finished)
 
 
@@ -374,6 +387,7 @@ def campaigns_sweep() -> dict[str, int]:
     Phones left in sending by a dead worker become unknown; scheduled campaigns whose
     time has come, and sending campaigns with queued phones and no recent activity, get a
     dispatch task. Duplicate tasks are harmless: phones are claimed one worker at a time.
+    Campaigns whose polling chain of call states was lost get a poll (`campaigns_to_poll`).
     """
     now = timezone.now()
     recovered = recover_stale_sending()
@@ -389,4 +403,5 @@ def campaigns_sweep() -> dict[str, int]:
     woken = sorted(set(due) | set(quiet))
     for campaign_id in woken:
         enqueue_dispatch(campaign_id=campaign_id)
-    return {"recovered": recovered, "woken": len(woken)}
+    polls = [pk for pk in campaigns_to_poll() if enqueue_poll(campaign_id=pk)]
+    return {"recovered": recovered, "woken": len(woken), "polls": len(polls)}

@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -9,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import selectors, services
 from ..calling_hours import calling_window
 from ..forms import CampaignForm, TestCallForm
-from ..models import CallResult, Campaign
+from ..models import CallResult, Campaign, ContactGroup
 from .common import page_of, render_page
 
 # Phones left out that the preview lists one by one; the counts per reason cover the rest.
@@ -82,7 +84,8 @@ def _save(request, form: CampaignForm, campaign: Campaign | None = None) -> Camp
 @require_GET
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
-    return render(request, "campaigns/campaign_detail.html", _detail_context(campaign))
+    context = _detail_context_with_results(request, campaign)
+    return render(request, "campaigns/campaign_detail.html", context)
 
 
 def _detail_context(campaign: Campaign, test_call_form: TestCallForm | None = None) -> dict:
@@ -102,6 +105,13 @@ def _detail_context(campaign: Campaign, test_call_form: TestCallForm | None = No
         ]
     else:
         context.update(_progress_context(campaign))
+    return context
+
+
+def _detail_context_with_results(request, campaign: Campaign) -> dict:
+    context = _detail_context(campaign)
+    if campaign.state != Campaign.State.DRAFT:
+        context.update(_results_context(request, campaign))
     return context
 
 
@@ -160,9 +170,13 @@ def campaign_test_call(request, pk):
     if not form.is_valid():
         context = _detail_context(campaign, test_call_form=form)
         return render(request, "campaigns/campaign_detail.html", context)
-    test_call = services.campaign_test_call(
-        campaign=campaign, phone=form.cleaned_data["phone"], user=request.user
-    )
+    try:
+        test_call = services.campaign_test_call(
+            campaign=campaign, phone=form.cleaned_data["phone"], user=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(campaign)
     if test_call.state in {CallResult.State.FAILED, CallResult.State.UNKNOWN}:
         messages.error(
             request,
@@ -238,3 +252,217 @@ def campaign_resend_unknown(request, pk):
     unknown, credits = selectors.campaign_unknown_estimate(campaign=campaign)
     context = {"campaign": campaign, "unknown": unknown, "credits": credits}
     return render(request, "campaigns/campaign_resend_confirm.html", context)
+
+
+@require_POST
+def campaign_refresh(request, pk):
+    """Ask Onurix for the call states now, instead of waiting for the next poll."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    report = services.campaign_poll(campaign_id=campaign.pk)
+    if report.failed_dispatches:
+        messages.warning(
+            request,
+            _("Onurix did not answer for some calls; their states are read again later."),
+        )
+    if not report.dispatches:
+        messages.info(request, _("Every phone already has a final state: nothing to refresh."))
+    else:
+        text = ngettext(
+            "States read from Onurix: %(count)s phone changed state.",
+            "States read from Onurix: %(count)s phones changed state.",
+            report.updated,
+        )
+        messages.success(request, text % {"count": report.updated})
+    return redirect(campaign)
+
+
+# -- results -----------------------------------------------------------------------------------
+
+# The segments of the state chart, in order; "pending" is queued and sending together.
+CHART_STATES = [
+    CallResult.State.ANSWERED,
+    CallResult.State.FAILED,
+    CallResult.State.UNKNOWN,
+    CallResult.State.SENT,
+    "pending",
+    CallResult.State.CANCELLED,
+]
+# The big numbers of the results summary, in the order shown.
+SUMMARY_STATES = [
+    CallResult.State.SENT,
+    CallResult.State.ANSWERED,
+    CallResult.State.FAILED,
+    CallResult.State.UNKNOWN,
+    CallResult.State.CANCELLED,
+]
+# State filters from which a follow-up campaign can be made.
+FOLLOW_UP_FILTERS = {"not_answered", CallResult.State.FAILED, CallResult.State.UNKNOWN}
+SORTS = {"phone", "state", "sent_at", "credits"}
+
+
+def _results_filters(request) -> dict:
+    data = request.POST if request.method == "POST" else request.GET
+    state_filter = data.get("state", "")
+    sort = data.get("sort", "")
+    return {
+        "state_filter": state_filter if state_filter in selectors.RESULT_FILTERS else "",
+        "search": data.get("q", "").strip(),
+        "sort": sort if sort.lstrip("-") in SORTS else "",
+    }
+
+
+def _filter_choices() -> list[tuple[str, str]]:
+    return [
+        ("", _("All phones")),
+        ("not_answered", _("Did not answer (sent, failed or unknown)")),
+        *[(state.value, state.label) for state in CallResult.State],
+    ]
+
+
+def _state_chart(summary: dict) -> list[dict]:
+    """Segments of a 100-wide stacked bar: one per state with phones, in CHART_STATES order."""
+    labels = {**dict(CallResult.State.choices), "pending": _("Waiting to be sent")}
+    whole = summary["to_call"]
+    segments, x = [], 0.0
+    for state in CHART_STATES:
+        count = summary["pending"] if state == "pending" else summary["counts"][state]
+        if not count or not whole:
+            continue
+        width = 100 * count / whole
+        percent = summary["pending_percent" if state == "pending" else "percent"]
+        percent = percent if state == "pending" else percent[state]
+        segments.append(
+            {
+                "state": state,
+                "label": labels[state],
+                "count": count,
+                "x": x,
+                "width": width,
+                "percent": percent,
+            }
+        )
+        x += width
+    return segments
+
+
+def _results_context(request, campaign: Campaign) -> dict:
+    filters = _results_filters(request)
+    summary = selectors.campaign_results_summary(campaign=campaign)
+    return {
+        "summary": summary,
+        "summary_rows": [
+            {
+                "state": state,
+                "label": state.label,
+                "count": summary["counts"][state],
+                "percent": summary["percent"][state],
+            }
+            for state in SUMMARY_STATES
+        ],
+        "chart": _state_chart(summary),
+        "duration_end": (campaign.finished_at or timezone.now()) if campaign.started_at else None,
+        "reconciliation": selectors.campaign_reconciliation(campaign=campaign, net=summary["net"]),
+        "results_page": page_of(request, selectors.campaign_results(campaign=campaign, **filters)),
+        "filter_choices": _filter_choices(),
+        "can_follow_up": filters["state_filter"] in FOLLOW_UP_FILTERS,
+        "groups": ContactGroup.objects.order_by("name").only("pk", "name"),
+        "live": campaign.state in LIVE_STATES,
+        **filters,
+    }
+
+
+@require_GET
+def campaign_results(request, pk):
+    """The summary and per-phone table of a campaign (htmx partial of its page)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if not request.htmx or campaign.state == Campaign.State.DRAFT:
+        query = request.GET.urlencode()
+        return redirect(campaign.get_absolute_url() + (f"?{query}" if query else "") + "#results")
+    context = {"campaign": campaign, **_results_context(request, campaign)}
+    return render(request, "campaigns/partials/_campaign_results.html", context)
+
+
+def _filtered_results(request, campaign: Campaign):
+    return selectors.campaign_results(campaign=campaign, **_results_filters(request))
+
+
+def _export_name(campaign: Campaign, extension: str) -> str:
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    return f"resultados-{campaign.pk}-{stamp}.{extension}"
+
+
+@require_GET
+def campaign_results_csv(request, pk):
+    """The results of the table's filter and search as CSV that Excel opens in Spanish."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    rows = services.campaign_results_csv_rows(results=_filtered_results(request, campaign))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(campaign, "csv")}"'
+    return response
+
+
+@require_GET
+def campaign_results_xlsx(request, pk):
+    """The results of the table's filter and search as an Excel workbook."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    workbook = services.campaign_results_xlsx(results=_filtered_results(request, campaign))
+    return FileResponse(
+        workbook,
+        as_attachment=True,
+        filename=_export_name(campaign, "xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@require_POST
+def campaign_follow_up(request, pk):
+    """A new draft with the same content for the phones of a state filter."""
+    campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
+    filters = _results_filters(request)
+    if filters["state_filter"] not in FOLLOW_UP_FILTERS:
+        messages.error(request, _("Choose which phones to call again: a state filter first."))
+        return redirect(campaign)
+    results = selectors.campaign_results(campaign=campaign, **filters)
+    follow_up = services.campaign_follow_up(campaign=campaign, results=results, user=request.user)
+    if follow_up is None:
+        messages.info(request, _("No phone matches: no campaign was created."))
+        return redirect(campaign)
+    messages.success(
+        request,
+        _("Draft created from %(name)s. Check the preview, then launch it.")
+        % {"name": campaign.name},
+    )
+    return redirect(follow_up)
+
+
+@require_POST
+def campaign_results_action(request, pk):
+    """Mark the selected phones do-not-call, or add them to a group."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    back = reverse("campaign_detail", args=[campaign.pk]) + "#results"
+    ids = [value for value in request.POST.getlist("results") if value.isdigit()]
+    results = CallResult.objects.filter(campaign=campaign, pk__in=ids)
+    action = request.POST.get("action")
+    if not ids:
+        messages.error(request, _("Select at least one phone first."))
+    elif action == "do_not_call":
+        done = services.results_mark_do_not_call(campaign=campaign, results=results)
+        text = ngettext(
+            "%(count)s phone marked do-not-call.",
+            "%(count)s phones marked do-not-call.",
+            done.marked,
+        )
+        messages.success(request, text % {"count": done.marked})
+    elif action == "add_to_group":
+        group = ContactGroup.objects.filter(pk=request.POST.get("group") or 0).first()
+        if group is None:
+            messages.error(request, _("Choose the group to add the phones to."))
+            return redirect(back)
+        added = services.results_add_to_group(results=results, group=group)
+        text = ngettext(
+            "%(count)s phone added to %(group)s.", "%(count)s phones added to %(group)s.", added
+        )
+        messages.success(request, text % {"count": added, "group": group.name})
+    else:
+        messages.error(request, _("Choose what to do with the selected phones."))
+    return redirect(back)

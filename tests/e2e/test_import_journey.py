@@ -35,11 +35,11 @@ def test_import_fix_a_column_confirm_and_find_them_in_the_group(
     # Fix one column: the landline should not be kept; the document is a custom field.
     page.get_by_label("La columna «Teléfono fijo» es").select_option("ignore")
     page.get_by_label("…o cree un grupo nuevo").fill("Pacientes Chapinero")
-    page.get_by_role("button", name="Previsualizar la importación").click()
+    page.get_by_role("button", name="Ver la vista previa de la importación").click()
 
     preview = page.locator("#preview-heading").locator("..")
     expect(preview).to_contain_text("3")  # to create
-    expect(preview.get_by_text("omitidas")).to_be_visible()
+    expect(preview.get_by_text("omitidos")).to_be_visible()
     expect(page.locator("details")).to_contain_text("3.00123457E+09")
     assert Contact.objects.count() == 0
     page.screenshot(path="test-artifacts/import-preview.png", full_page=True)

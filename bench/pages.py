@@ -1,0 +1,196 @@
+"""Server time and query count of the main pages with 100,000 contacts and 100,000 results.
+
+Seeds a fresh database (SQLite by default; PostgreSQL with --database-url) with N contacts
+in 20 groups and one finished campaign with N results in mixed states, then requests each
+page repeatedly through Django's test client (no network, no browser: server time only)
+and prints the median and 95th percentile time and the query count. Also streams the
+results CSV export and reports its time and peak Python memory (tracemalloc).
+
+Usage: .venv/bin/python bench/pages.py [--rows 100000] [--repeat 30]
+       [--database-url postgres://...]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def seed(rows: int) -> int:
+    """Contacts in 20 groups and one campaign with a result per contact; the campaign id."""
+    import random
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from campaigns.models import CallResult, Campaign, Contact, ContactGroup
+
+    rng = random.Random(7)
+    names = ["Ana", "Luis", "Eva", "José", "María", "Andrés", "Camila", "Laura", "Jorge"]
+    last = ["Muñoz", "Peñalosa", "Gómez", "Núñez", "Rodríguez", "Pérez", "Díaz", "Torres"]
+    groups = ContactGroup.objects.bulk_create(
+        [ContactGroup(name=f"Sede {n:02d}") for n in range(20)]
+    )
+    contacts = Contact.objects.bulk_create(
+        [
+            Contact(
+                phone=f"5730{n:08d}",
+                first_name=rng.choice(names),
+                last_name=rng.choice(last),
+                email=f"persona{n}@example.com" if n % 3 else "",
+                do_not_call=n % 97 == 0,
+            )
+            for n in range(rows)
+        ],
+        batch_size=5000,
+    )
+    through = Contact.groups.through
+    through.objects.bulk_create(
+        [
+            through(contact_id=c.pk, contactgroup_id=groups[i % 20].pk)
+            for i, c in enumerate(contacts)
+        ],
+        batch_size=5000,
+    )
+    user = get_user_model().objects.create_user("bench", password="bench-password")
+    campaign = Campaign.objects.create(
+        name="Recordatorio",
+        voice="Mariana",
+        message="Hola {nombre}, le recordamos su cita de mañana.",
+        state=Campaign.State.FINISHED,
+        created_by=user,
+        launched_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    states = ["answered"] * 6 + ["sent"] * 2 + ["failed", "unknown"]
+    now = timezone.now()
+    CallResult.objects.bulk_create(
+        [
+            CallResult(
+                campaign=campaign,
+                phone=c.phone,
+                contact_id=c.pk,
+                state=rng.choice(states),
+                onurix_state="Entregado",
+                call_id=f"c{i}",
+                dispatch_id=f"d{i // 50}",
+                credits=1,
+                sent_at=now,
+            )
+            for i, c in enumerate(contacts)
+        ],
+        batch_size=5000,
+    )
+    return campaign.pk
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "onurix_site.settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "bench-secret-key-" + "x" * 40,
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+            "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            # Pages must not wait on Onurix: nothing listens here.
+            "ONURIX_BASE_URL": "http://127.0.0.1:9/api/v1",
+        }
+    )
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    if args.database_url:
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    campaign_id = seed(args.rows)
+    print(
+        f"seeded {args.rows:,} contacts and {args.rows:,} results "
+        f"in {time.perf_counter() - started:.1f} s on {connection.vendor}"
+    )
+
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    from campaigns.models import ContactGroup
+
+    group_id = ContactGroup.objects.order_by("pk").values_list("pk", flat=True).first()
+    pages = [
+        ("dashboard", "/", {}),
+        ("contacts, page 1", "/contacts/", {}),
+        ("contacts, search", "/contacts/", {"q": "Peñalosa"}),
+        ("contacts, phone search", "/contacts/", {"q": "300 001 23"}),
+        ("contacts, group filter", "/contacts/", {"group": group_id}),
+        ("contacts, page 500", "/contacts/", {"page": 500}),
+        ("campaign page", f"/campaigns/{campaign_id}/", {}),
+        ("results, page 1", f"/campaigns/{campaign_id}/results/", {"htmx": 1}),
+        (
+            "results, state filter",
+            f"/campaigns/{campaign_id}/results/",
+            {"state": "failed", "htmx": 1},
+        ),
+        ("results, search", f"/campaigns/{campaign_id}/results/", {"q": "Núñez", "htmx": 1}),
+    ]
+    print(f"\n{'page':<26}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
+    for label, url, params in pages:
+        timings = []
+        for _ in range(args.repeat):
+            with CaptureQueriesContext(connection) as queries:
+                begin = time.perf_counter()
+                query = {k: v for k, v in params.items() if k != "htmx"}
+                headers = {"HX-Request": "true"} if "htmx" in params else {}
+                response = client.get(url, query, headers=headers)
+                timings.append((time.perf_counter() - begin) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        print(
+            f"{label:<26}{statistics.median(timings):>10.1f}{percentile(timings, 0.95):>9.1f}"
+            f"{len(queries):>9}"
+        )
+
+    tracemalloc.start()
+    begin = time.perf_counter()
+    response = client.get(f"/campaigns/{campaign_id}/results.csv")
+    size = sum(len(chunk) for chunk in response.streaming_content)
+    elapsed = time.perf_counter() - begin
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(
+        f"\nresults CSV export: {size / 1e6:.1f} MB, {args.rows:,} rows in {elapsed:.2f} s "
+        f"({args.rows / elapsed:,.0f} rows/s), peak Python memory {peak / 1e6:.1f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

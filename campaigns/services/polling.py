@@ -1,0 +1,226 @@
+"""Keeping call states current: Onurix has no webhooks, so we ask `GET /messages-state`.
+
+One poll asks once per dispatch that still has phones in `sent`, maps every answer with
+`map_onurix_state` (the one mapping) and writes the changes of a dispatch in one
+executemany. A chain of background tasks repeats the poll, slower as states settle, until
+every phone is final or the campaign finished more than `ONURIX_POLL_MAX_HOURS` ago; the
+periodic sweep restarts a chain that was lost.
+"""
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .. import onurix, tasks
+from ..models import CallResult, Campaign, OnurixRequest
+from ..onurix_states import map_onurix_state
+
+logger = logging.getLogger(__name__)
+
+State = CallResult.State
+
+# Seconds between polls of one campaign: a step further each time nothing changed.
+POLL_DELAYS = (15, 30, 60, 120, 300, 600, 900)
+# A chain whose last poll is older than this is presumed lost; the sweep restarts it.
+POLL_STALE_AFTER = timedelta(minutes=15)
+# States in which a campaign may still send phones: polled whatever its age.
+ACTIVE_STATES = (Campaign.State.SENDING, Campaign.State.SCHEDULED, Campaign.State.PAUSED)
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll of a campaign did."""
+
+    campaign_id: int
+    dispatches: int = 0  # dispatches asked about
+    failed_dispatches: int = 0  # Onurix could not answer for them: tried again next poll
+    updated: int = 0  # phones whose state or Onurix text changed
+    unknown_texts: int = 0  # phones with a state text we do not know (kept raw, still sent)
+    pending: int = 0  # phones still sent (not final) after this poll
+    keep_polling: bool = False  # pending phones and the campaign is not too old
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def poll_max_age() -> timedelta:
+    return timedelta(hours=float(getattr(settings, "ONURIX_POLL_MAX_HOURS", 48)))
+
+
+def _young_enough(campaign: Campaign, now) -> bool:
+    """Polled while it may still send, then for ONURIX_POLL_MAX_HOURS after it ended."""
+    if campaign.state in ACTIVE_STATES:
+        return True
+    ended = campaign.finished_at or campaign.updated_at
+    return now - ended < poll_max_age()
+
+
+def campaign_poll(*, campaign_id: int) -> PollReport:
+    """Ask Onurix once for the state of every phone of the campaign still in `sent`.
+
+    An Onurix failure on one dispatch is logged and that dispatch skipped; a state text we
+    do not know is kept raw and the phone stays sent. Never raises for an Onurix failure.
+    """
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return PollReport(campaign_id=campaign_id)
+    sent = CallResult.objects.filter(campaign_id=campaign_id, state=State.SENT)
+    dispatch_ids = list(
+        sent.exclude(dispatch_id="").values_list("dispatch_id", flat=True).distinct().order_by()
+    )
+    client = onurix.get_onurix_client() if dispatch_ids else None
+    failed = updated = unknown = 0
+    for dispatch_id in dispatch_ids:
+        try:
+            items = client.messages_state(id=dispatch_id)
+        except onurix.OnurixError as error:
+            failed += 1
+            _record_failure(campaign_id, dispatch_id, error)
+            continue
+        changed, strange = _record_states(campaign_id, dispatch_id, items)
+        updated += changed
+        unknown += strange
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign_id).update(last_polled_at=now)
+    pending = sent.count()
+    return PollReport(
+        campaign_id=campaign_id,
+        dispatches=len(dispatch_ids),
+        failed_dispatches=failed,
+        updated=updated,
+        unknown_texts=unknown,
+        pending=pending,
+        keep_polling=bool(pending) and _young_enough(campaign, now),
+    )
+
+
+def _record_failure(campaign_id: int, dispatch_id: str, error: onurix.OnurixError) -> None:
+    logger.warning(
+        "Campaign %s: states of dispatch %s not read (%s, status=%s, code=%s): %s",
+        campaign_id,
+        dispatch_id,
+        type(error).__name__,
+        error.status,
+        error.code,
+        error.message,
+    )
+    outcome = (
+        OnurixRequest.Outcome.NOT_REACHED
+        if isinstance(error, onurix.OnurixNotReached)
+        else OnurixRequest.Outcome.REFUSED
+        if isinstance(error, onurix.OnurixRefused)
+        else OnurixRequest.Outcome.UNKNOWN
+    )
+    OnurixRequest.objects.create(
+        campaign_id=campaign_id,
+        kind=OnurixRequest.Kind.STATE,
+        dispatch_id=dispatch_id[:64],
+        outcome=outcome,
+        http_status=error.status,
+        error_code=error.code,
+        error_message=error.message[:2000],
+        finished_at=timezone.now(),
+    )
+
+
+def _record_states(campaign_id: int, dispatch_id: str, items) -> tuple[int, int]:
+    """Write what Onurix says about one dispatch. Returns (phones changed, unknown texts)."""
+    by_call_id = {item.id: item for item in items if item.id}
+    by_phone = {item.phone: item for item in items if item.phone}
+    rows = CallResult.objects.filter(
+        campaign_id=campaign_id, dispatch_id=dispatch_id, state=State.SENT
+    ).values_list("id", "phone", "call_id", "onurix_state", "credits")
+    ops = connection.ops
+    credits_field = CallResult._meta.get_field("credits")
+    stamp = ops.adapt_datetimefield_value(timezone.now())
+    params = []
+    unknown = 0
+    for pk, phone, call_id, old_text, credits in rows:
+        item = (by_call_id.get(call_id) if call_id else None) or by_phone.get(phone)
+        if item is None:
+            continue
+        mapped = map_onurix_state(item.state)
+        unknown += not mapped.known
+        text = item.state[:255]
+        if mapped.state == State.SENT and text == old_text:
+            continue
+        refunded = credits if mapped.refunded else Decimal(0)
+        params.append(
+            (
+                mapped.state,
+                text,
+                mapped.error_code,
+                mapped.error_message[:2000],
+                ops.adapt_decimalfield_value(
+                    refunded, credits_field.max_digits, credits_field.decimal_places
+                ),
+                stamp,
+                pk,
+                State.SENT,
+            )
+        )
+    if params:
+        # One executemany per dispatch: bulk_update builds a CASE per field and row.
+        sql = (
+            f"UPDATE {ops.quote_name(CallResult._meta.db_table)} SET state = %s, "  # noqa: S608
+            "onurix_state = %s, error_code = %s, error_message = %s, credits_refunded = %s, "
+            "updated_at = %s WHERE id = %s AND state = %s"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+    return len(params), unknown
+
+
+def next_poll_step(*, report: PollReport, step: int) -> int:
+    """The next step in POLL_DELAYS: the same while states change, one further otherwise."""
+    if report.updated:
+        return step
+    return min(step + 1, len(POLL_DELAYS) - 1)
+
+
+def enqueue_poll(*, campaign_id: int, step: int = 0) -> bool:
+    """Queue the poll of a campaign POLL_DELAYS[step] seconds from now.
+
+    Returns False, queueing nothing, when the task backend cannot defer (the immediate
+    backend of some tests: the sweep takes over) or a poll of that campaign already waits.
+    """
+    task = tasks.campaign_poll_task
+    if not task.get_backend().supports_defer:
+        return False
+    if _poll_waiting(campaign_id):
+        return False
+    step = max(0, min(step, len(POLL_DELAYS) - 1))
+    run_after = timezone.now() + timedelta(seconds=POLL_DELAYS[step])
+    task.using(run_after=run_after).enqueue(campaign_id=campaign_id, step=step)
+    return True
+
+
+def _poll_waiting(campaign_id: int) -> bool:
+    from django_tasks_db.models import DBTaskResult
+
+    if "django_tasks_db" not in settings.INSTALLED_APPS:
+        return False
+    return DBTaskResult.objects.filter(
+        task_path=tasks.campaign_poll_task.module_path,
+        status="READY",
+        args_kwargs__kwargs__campaign_id=campaign_id,
+    ).exists()
+
+
+def campaigns_to_poll() -> list[int]:
+    """Campaigns with phones in `sent`, young enough, whose last poll is old or missing:
+    their chain was lost (or never started, for a campaign still sending)."""
+    now = timezone.now()
+    stale = now - POLL_STALE_AFTER
+    candidates = (
+        Campaign.objects.filter(results__state=State.SENT)
+        .exclude(last_polled_at__gte=stale)
+        .distinct()
+        .only("pk", "state", "finished_at", "updated_at")
+    )
+    return [campaign.pk for campaign in candidates if _young_enough(campaign, now)]

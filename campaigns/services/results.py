@@ -1,0 +1,203 @@
+"""What to do with a campaign's results: export them, call some phones again, mark them
+do-not-call, group them; and the briefly cached balance of the dashboard."""
+
+import csv
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..contact_import import csv_safe
+from ..models import CallResult, Campaign, Contact, ContactGroup
+from .campaigns import campaign_save
+from .contacts import Echo, contacts_mark_do_not_call, group_add_phones
+from .onurix_health import OnurixHealth, onurix_health
+
+# The columns of both exports, in order: machine-friendly names that reports can rely on.
+RESULT_COLUMNS = (
+    "phone",
+    "first_name",
+    "last_name",
+    "state",
+    "onurix_state",
+    "error_code",
+    "error_message",
+    "credits",
+    "call_id",
+    "dispatch_id",
+    "sent_at",
+    "updated_at",
+)
+_VALUES = (
+    "phone",
+    "contact__first_name",
+    "contact__last_name",
+    "state",
+    "onurix_state",
+    "error_code",
+    "error_message",
+    "credits",
+    "call_id",
+    "dispatch_id",
+    "sent_at",
+    "updated_at",
+)
+BALANCE_CACHE_SECONDS = 30
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """Bogota wall time without tzinfo: what a spreadsheet shows."""
+    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+
+def _rows(results: QuerySet[CallResult]) -> Iterator[tuple]:
+    """One tuple per result in RESULT_COLUMNS order, read in chunks (constant memory)."""
+    rows = results.select_related(None).values_list(*_VALUES)
+    for row in rows.iterator(chunk_size=2000):
+        values = list(row)
+        values[1] = values[1] or ""
+        values[2] = values[2] or ""
+        values[10] = _local(values[10])
+        values[11] = _local(values[11])
+        yield tuple(values)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def campaign_results_csv_rows(*, results: QuerySet[CallResult]) -> Iterator[str]:
+    """CSV lines of results: UTF-8 with a BOM, every cell passed through csv_safe, dates in
+    Colombian time, in constant memory."""
+    writer = csv.writer(Echo())
+    yield "\ufeff" + writer.writerow(RESULT_COLUMNS)
+    for row in _rows(results):
+        yield writer.writerow([csv_safe(_text(value)) for value in row])
+
+
+def campaign_results_xlsx(*, results: QuerySet[CallResult]):
+    """The results as an .xlsx workbook in a temporary file (rewound, for streaming).
+
+    Text cells are stored as text, never formulas; numbers as numbers; dates as
+    Colombian time.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Results"))
+    sheet.append(list(RESULT_COLUMNS))
+    for row in _rows(results):
+        cells = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+                cell.data_type = "s"  # a text starting with = stays text
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, datetime):
+                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            cells.append(cell)
+        sheet.append(cells)
+    file = tempfile.TemporaryFile()  # noqa: SIM115 (returned open: FileResponse closes it)
+    workbook.save(file)
+    file.seek(0)
+    return file
+
+
+def _phones(results: Iterable[CallResult] | QuerySet[CallResult]) -> list[str]:
+    if isinstance(results, QuerySet):
+        return list(results.order_by("id").values_list("phone", flat=True))
+    return [result.phone for result in results]
+
+
+def campaign_follow_up(
+    *, campaign: Campaign, results: QuerySet[CallResult], user
+) -> Campaign | None:
+    """A new draft with the campaign's content (voice and message or audio, retries,
+    voicemail, calling window) for the phones of `results`, one per line in its extra
+    phones, created from `campaign`. None when there is no phone."""
+    phones = _phones(results)
+    if not phones:
+        return None
+    return campaign_save(
+        user=user,
+        groups=[],
+        name=_("%(name)s (follow-up)") % {"name": campaign.name},
+        voice=campaign.voice,
+        message=campaign.message,
+        audio_code=campaign.audio_code,
+        retries=campaign.retries,
+        leave_voicemail=campaign.leave_voicemail,
+        calling_window_start=campaign.calling_window_start,
+        calling_window_end=campaign.calling_window_end,
+        extra_phones="\n".join(phones),
+        parent=campaign,
+    )
+
+
+@dataclass(frozen=True)
+class DoNotCallResult:
+    marked: int  # contacts now marked (created ones included)
+    created: int  # phones that had no contact: created, marked do-not-call
+
+
+def results_mark_do_not_call(
+    *, campaign: Campaign, results: QuerySet[CallResult]
+) -> DoNotCallResult:
+    """Mark the phones of `results` do-not-call, with the reason "From campaign <name>".
+
+    A phone without a contact gets one, so that it is left out of every later campaign.
+    """
+    phones = set(_phones(results))
+    reason = _("From campaign %(name)s") % {"name": campaign.name}
+    with transaction.atomic():
+        known = set(Contact.objects.filter(phone__in=phones).values_list("phone", flat=True))
+        now = timezone.now()
+        created = Contact.objects.bulk_create(
+            [
+                Contact(
+                    phone=phone, do_not_call=True, do_not_call_reason=reason, do_not_call_at=now
+                )
+                for phone in sorted(phones - known)
+            ],
+            batch_size=1000,
+        )
+        marked = contacts_mark_do_not_call(
+            contacts=Contact.objects.filter(phone__in=known), reason=reason
+        )
+    return DoNotCallResult(marked=marked + len(created), created=len(created))
+
+
+def results_add_to_group(*, results: QuerySet[CallResult], group: ContactGroup) -> int:
+    """Add the phones of `results` to a group (creating contacts for unknown phones).
+    Returns how many were not in it yet."""
+    return group_add_phones(group=group, phones=sorted(set(_phones(results)))).added
+
+
+def onurix_health_cached(*, fresh: bool = False) -> OnurixHealth:
+    """`onurix_health`, kept BALANCE_CACHE_SECONDS per account (base url and client id) so
+    that every dashboard view does not ask Onurix; its `checked_at` says when it was read.
+    Only an answer that worked is kept: a problem is asked again at once."""
+    key = f"onurix-health:{settings.ONURIX_BASE_URL}:{settings.ONURIX_CLIENT_ID}"
+    if not fresh and (health := cache.get(key)) is not None:
+        return health
+    health = onurix_health()
+    if health.ok:
+        cache.set(key, health, BALANCE_CACHE_SECONDS)
+    return health
