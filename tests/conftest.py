@@ -1,11 +1,33 @@
 import pytest
 
+from campaigns.roles import EDITOR, LAUNCHER, READ_ONLY, ensure_roles
 from tests.factories import make_user
+
+
+def _user_with_role(role: str):
+    from django.contrib.auth.models import Group
+
+    # Transactional tests flush the tables the role migration filled: make sure again.
+    ensure_roles()
+    user = make_user()
+    user.groups.add(Group.objects.get(name=role))
+    return user
 
 
 @pytest.fixture
 def user(db):
-    return make_user()
+    """A signed-in person who may do everything but the admin: the launcher role."""
+    return _user_with_role(LAUNCHER)
+
+
+@pytest.fixture
+def read_only_user(db):
+    return _user_with_role(READ_ONLY)
+
+
+@pytest.fixture
+def editor_user(db):
+    return _user_with_role(EDITOR)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import FileResponse, Http404
@@ -19,6 +20,7 @@ CAMPAIGNS_SHOWN = 20
 
 
 @require_GET
+@permission_required("campaigns.view_audiocode", raise_exception=True)
 def audio_code_list(request):
     search = request.GET.get("q", "").strip()
     # An aggregate drops Meta.ordering: order again so pages stay stable.
@@ -51,6 +53,7 @@ def _save(form, audio_code=None) -> AudioCode | None:
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_audiocode", raise_exception=True)
 def audio_code_create(request):
     is_post = request.method == "POST"
     form = AudioCodeForm(request.POST if is_post else None, request.FILES if is_post else None)
@@ -61,6 +64,7 @@ def audio_code_create(request):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.change_audiocode", raise_exception=True)
 def audio_code_update(request, pk):
     audio = get_object_or_404(AudioCode, pk=pk)
     is_post = request.method == "POST"
@@ -84,6 +88,7 @@ def _confirm_delete(request, audio, *, status=200):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.delete_audiocode", raise_exception=True)
 def audio_code_delete(request, pk):
     audio = get_object_or_404(AudioCode, pk=pk)
     if request.method == "GET":
@@ -99,6 +104,7 @@ def audio_code_delete(request, pk):
 
 
 @require_GET
+@permission_required("campaigns.view_audiocode", raise_exception=True)
 def audio_code_file(request, pk):
     """The local file, for the page's player; media is not served in production."""
     audio = get_object_or_404(AudioCode, pk=pk)

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +33,7 @@ PROGRESS_STATES = [
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_list(request):
     search = request.GET.get("q", "").strip()
     page = page_of(request, selectors.campaign_list(search=search))
@@ -47,6 +49,7 @@ def campaign_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_campaign", raise_exception=True)
 def campaign_create(request):
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -58,6 +61,7 @@ def campaign_create(request):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_update(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     if campaign.state != Campaign.State.DRAFT:
@@ -82,6 +86,7 @@ def _save(request, form: CampaignForm, campaign: Campaign | None = None) -> Camp
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
     context = _detail_context_with_results(request, campaign)
@@ -137,6 +142,7 @@ def _progress_context(campaign: Campaign) -> dict:
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_progress(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     if campaign.state == Campaign.State.DRAFT:
@@ -146,6 +152,7 @@ def campaign_progress(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.launch_campaign", raise_exception=True)
 def campaign_launch(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     try:
@@ -164,6 +171,7 @@ def campaign_launch(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.launch_campaign", raise_exception=True)
 def campaign_test_call(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
     form = TestCallForm(request.POST)
@@ -195,6 +203,7 @@ def campaign_test_call(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_pause(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     if services.campaign_pause(campaign=campaign, user=request.user):
@@ -207,6 +216,7 @@ def campaign_pause(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.launch_campaign", raise_exception=True)
 def campaign_resume(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     if services.campaign_resume(campaign=campaign, user=request.user):
@@ -217,6 +227,7 @@ def campaign_resume(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_cancel(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     before = campaign.state
@@ -235,6 +246,7 @@ def campaign_cancel(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.launch_campaign", raise_exception=True)
 def campaign_resend_unknown(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     if request.method == "POST":
@@ -255,6 +267,7 @@ def campaign_resend_unknown(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_refresh(request, pk):
     """Ask Onurix for the call states now, instead of waiting for the next poll."""
     campaign = get_object_or_404(Campaign, pk=pk)
@@ -372,6 +385,7 @@ def _results_context(request, campaign: Campaign) -> dict:
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_results(request, pk):
     """The summary and per-phone table of a campaign (htmx partial of its page)."""
     campaign = get_object_or_404(Campaign, pk=pk)
@@ -392,6 +406,7 @@ def _export_name(campaign: Campaign, extension: str) -> str:
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_results_csv(request, pk):
     """The results of the table's filter and search as CSV that Excel opens in Spanish."""
     campaign = get_object_or_404(Campaign, pk=pk)
@@ -402,6 +417,7 @@ def campaign_results_csv(request, pk):
 
 
 @require_GET
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_results_xlsx(request, pk):
     """The results of the table's filter and search as an Excel workbook."""
     campaign = get_object_or_404(Campaign, pk=pk)
@@ -415,6 +431,7 @@ def campaign_results_xlsx(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.add_campaign", raise_exception=True)
 def campaign_follow_up(request, pk):
     """A new draft with the same content for the phones of a state filter."""
     campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
@@ -436,6 +453,7 @@ def campaign_follow_up(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.change_contact", raise_exception=True)
 def campaign_results_action(request, pk):
     """Mark the selected phones do-not-call, or add them to a group."""
     campaign = get_object_or_404(Campaign, pk=pk)

@@ -1,4 +1,6 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +30,7 @@ def _contact_filters(request) -> dict:
 
 
 @require_GET
+@permission_required("campaigns.view_contact", raise_exception=True)
 def contact_list(request):
     filters = _contact_filters(request)
     context = {
@@ -43,6 +46,7 @@ def contact_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_contact", raise_exception=True)
 def contact_create(request):
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -53,6 +57,7 @@ def contact_create(request):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.change_contact", raise_exception=True)
 def contact_update(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
     form = ContactForm(request.POST or None, instance=contact)
@@ -78,6 +83,7 @@ def _contact_fields(form: ContactForm) -> dict:
 
 
 @require_GET
+@permission_required("campaigns.view_contact", raise_exception=True)
 def contact_detail(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
     context = {
@@ -89,6 +95,7 @@ def contact_detail(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.delete_contact", raise_exception=True)
 def contact_delete(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
     if request.method == "POST":
@@ -115,6 +122,7 @@ BULK_MESSAGES = {
 
 
 @require_POST
+@permission_required("campaigns.change_contact", raise_exception=True)
 def contact_bulk(request):
     form = ContactBulkForm(request.POST)
     back = request.POST.get("next") or reverse("contact_list")
@@ -128,6 +136,8 @@ def contact_bulk(request):
     action = form.cleaned_data["action"]
     contacts = form.cleaned_data["contacts"]
     group = form.cleaned_data["group"]
+    if action == "delete" and not request.user.has_perm("campaigns.delete_contact"):
+        raise PermissionDenied
     if action == "delete" and not form.cleaned_data["confirmed"]:
         return render(
             request,
@@ -143,6 +153,7 @@ def contact_bulk(request):
 
 
 @require_GET
+@permission_required("campaigns.view_contact", raise_exception=True)
 def contact_export(request):
     """The contacts of the current search as CSV that Excel opens in Spanish."""
     filters = _contact_filters(request)

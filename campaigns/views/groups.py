@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +15,7 @@ from .common import page_of, render_page
 
 
 @require_GET
+@permission_required("campaigns.view_contactgroup", raise_exception=True)
 def group_list(request):
     search = request.GET.get("q", "").strip()
     context = {"page": page_of(request, selectors.group_list(search=search)), "search": search}
@@ -23,6 +25,7 @@ def group_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_contactgroup", raise_exception=True)
 def group_create(request):
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -33,6 +36,7 @@ def group_create(request):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.change_contactgroup", raise_exception=True)
 def group_update(request, pk):
     group = get_object_or_404(ContactGroup, pk=pk)
     form = GroupForm(request.POST or None, instance=group)
@@ -44,6 +48,7 @@ def group_update(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.delete_contactgroup", raise_exception=True)
 def group_delete(request, pk):
     group = get_object_or_404(ContactGroup, pk=pk)
     if request.method == "POST":
@@ -55,6 +60,7 @@ def group_delete(request, pk):
 
 
 @require_GET
+@permission_required("campaigns.view_contactgroup", raise_exception=True)
 def group_detail(request, pk):
     group = get_object_or_404(ContactGroup, pk=pk)
     search = request.GET.get("q", "").strip()
@@ -71,6 +77,7 @@ def group_detail(request, pk):
 
 
 @require_POST
+@permission_required("campaigns.change_contactgroup", raise_exception=True)
 def group_add_members(request, pk):
     group = get_object_or_404(ContactGroup, pk=pk)
     form = PastePhonesForm(request.POST)

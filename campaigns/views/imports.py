@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +15,7 @@ from ..models import ContactImport
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_contact", raise_exception=True)
 def contact_import(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -28,6 +30,7 @@ def contact_import(request):
 
 
 @require_http_methods(["GET", "POST"])
+@permission_required("campaigns.add_contact", raise_exception=True)
 def contact_import_detail(request, pk):
     job = get_object_or_404(ContactImport, pk=pk)
     editable = job.state in {ContactImport.State.UPLOADED, ContactImport.State.PREVIEWED}
@@ -60,12 +63,14 @@ def contact_import_detail(request, pk):
 
 
 @require_GET
+@permission_required("campaigns.add_contact", raise_exception=True)
 def contact_import_progress(request, pk):
     job = get_object_or_404(ContactImport, pk=pk)
     return render(request, "campaigns/partials/_import_progress.html", {"job": job})
 
 
 @require_GET
+@permission_required("campaigns.add_contact", raise_exception=True)
 def contact_import_report(request, pk):
     job = get_object_or_404(ContactImport, pk=pk)
     response = StreamingHttpResponse(

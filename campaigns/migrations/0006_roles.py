@@ -1,0 +1,26 @@
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+
+def create_roles(apps, schema_editor):
+    # Permissions are normally created after all migrations; the roles need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    from campaigns.roles import ensure_roles
+
+    ensure_roles(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("campaigns", "0005_onurixrequest_worker"),
+    ]
+
+    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

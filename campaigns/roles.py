@@ -1,0 +1,63 @@
+"""The three roles of the product, as Django groups with permissions.
+
+- Read-only ("Solo lectura"): sees contacts, groups, audios, campaigns and their results.
+- Editor: also edits contacts, groups, audios, imports contacts, writes campaign drafts,
+  pauses and cancels campaigns. Cannot spend credits.
+- Launcher ("Lanzador"): also launches campaigns, resumes them, makes test calls and
+  re-sends unknown phones: everything that spends credits.
+
+Administrators (superusers) can do everything. Give people a role in the admin, under
+Users.
+"""
+
+READ_ONLY = "Solo lectura"
+EDITOR = "Editor"
+LAUNCHER = "Lanzador"
+
+_VIEW = [
+    "view_contact",
+    "view_contactgroup",
+    "view_audiocode",
+    "view_campaign",
+    "view_callresult",
+    "view_testcall",
+    "view_onurixrequest",
+    "view_contactimport",
+]
+_EDIT = [
+    "add_contact",
+    "change_contact",
+    "delete_contact",
+    "add_contactgroup",
+    "change_contactgroup",
+    "delete_contactgroup",
+    "add_audiocode",
+    "change_audiocode",
+    "delete_audiocode",
+    "add_campaign",
+    "change_campaign",
+]
+
+# Role name -> codenames of the campaigns app's permissions.
+ROLES = {
+    READ_ONLY: _VIEW,
+    EDITOR: _VIEW + _EDIT,
+    LAUNCHER: [*_VIEW, *_EDIT, "launch_campaign"],
+}
+
+
+def ensure_roles(*, group_model=None, permission_model=None) -> None:
+    """Create the role groups and give them exactly their permissions (idempotent).
+
+    The models can be passed in, so a migration can use its historical ones.
+    """
+    if group_model is None or permission_model is None:
+        from django.contrib.auth.models import Group, Permission
+
+        group_model, permission_model = Group, Permission
+    for name, codenames in ROLES.items():
+        group, _created = group_model.objects.get_or_create(name=name)
+        permissions = permission_model.objects.filter(
+            content_type__app_label="campaigns", codename__in=codenames
+        )
+        group.permissions.set(permissions)
