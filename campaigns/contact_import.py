@@ -208,26 +208,36 @@ def _detect_encoding(path: Path, head: bytes) -> str:
         return "utf-8-sig"
     if cp1252_ok:
         return "cp1252"
-    raise ImportFileError(
-        _("The file could not be read as text. Save it as CSV UTF-8 or .xlsx and try again.")
-    )
+    raise _unreadable_text()
 
 
 def _sniff_delimiter(header_line: str) -> str:
     """The separator among ; , and tab that splits the header line into the most columns."""
     best, best_count = ",", 1
     for delimiter in (";", ",", "\t"):
-        count = len(next(csv.reader([header_line], delimiter=delimiter), []))
+        try:
+            count = len(next(csv.reader([header_line], delimiter=delimiter), []))
+        except csv.Error:  # a cell over csv's limit: reading the rows reports it
+            continue
         if count > best_count:
             best, best_count = delimiter, count
     return best
 
 
+def _unreadable_text() -> ImportFileError:
+    return ImportFileError(
+        _("The file could not be read as text. Save it as CSV UTF-8 or .xlsx and try again.")
+    )
+
+
 def _first_line(path: Path, encoding: str) -> str:
-    with path.open(encoding=encoding, newline="") as text:
-        for line in text:
-            if line.strip(" \t\r\n,;"):
-                return line
+    try:
+        with path.open(encoding=encoding, newline="") as text:
+            for line in text:
+                if line.strip(" \t\r\n,;"):
+                    return line
+    except UnicodeDecodeError as error:  # a UTF-16 file cut in half, for one
+        raise _unreadable_text() from error
     return ""
 
 
@@ -245,10 +255,26 @@ def _open_csv(path: Path, filename: str, head: bytes) -> Table:
 def _csv_rows(
     path: Path, encoding: str | None, delimiter: str | None, *, skip: int
 ) -> Iterator[tuple[int, list[str]]]:
-    with path.open(encoding=encoding, newline="") as text:
-        for line, cells in enumerate(csv.reader(text, delimiter=delimiter or ","), start=1):
-            if line > skip:
-                yield line, cells
+    # Errors are turned into ImportFileError here, so every reader of rows (the header, the
+    # sample, the preview, the import) gives the person a reason rather than a crash.
+    try:
+        with path.open(encoding=encoding, newline="") as text:
+            for line, cells in enumerate(csv.reader(text, delimiter=delimiter or ","), start=1):
+                if line > skip:
+                    yield line, cells
+    except UnicodeDecodeError as error:
+        raise _unreadable_text() from error
+    except csv.Error as error:  # a cell over csv's 128 KB limit, often a quote never closed
+        raise ImportFileError(
+            format_lazy(
+                _(
+                    "The file could not be read as a table: a cell is longer than {limit} KB, "
+                    "or a quote is never closed. Check the file, save it as CSV UTF-8 or "
+                    ".xlsx and try again."
+                ),
+                limit=csv.field_size_limit() // 1024,
+            )
+        ) from error
 
 
 def _open_xlsx(path: Path, filename: str) -> Table:
@@ -357,10 +383,6 @@ def _find_header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]
                     )
                 )
             return line, headers
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise ImportFileError(
-            _("The file could not be read as text. Save it as CSV UTF-8 or .xlsx and try again.")
-        ) from error
     finally:
         close = getattr(rows, "close", None)
         if close:
@@ -646,38 +668,33 @@ def _parse_rows(table: Table, mapping: list[str]) -> Iterator[tuple[int, _Contac
     first_line: dict[str, int] = {}
     pending_empty: list[int] = []
     rows_read = 0
-    try:
-        for line, cells in table.rows():
-            if not "".join(cells).strip():
-                pending_empty.append(line)
-                continue
-            for empty_line in pending_empty:
-                rows_read += 1
-                yield rows_read, SkippedRow(empty_line, str(REASON_EMPTY_ROW))
-            pending_empty.clear()
+    for line, cells in table.rows():
+        if not "".join(cells).strip():
+            pending_empty.append(line)
+            continue
+        for empty_line in pending_empty:
             rows_read += 1
-            raw_phone = _cell(cells, columns.phone)
-            # Google Contacts puts several phones in one cell: "300 123 4567 ::: 310 ...".
-            if ":::" in raw_phone:
-                raw_phone = raw_phone.split(":::", 1)[0].strip()
-            if not raw_phone:
-                yield rows_read, SkippedRow(line, str(REASON_NO_PHONE))
-                continue
-            try:
-                phone = normalize_phone(raw_phone, region=region)
-            except InvalidPhone as error:
-                yield rows_read, SkippedRow(line, str(error.reason), raw_phone)
-                continue
-            seen_at = first_line.setdefault(phone, line)
-            if seen_at != line:
-                reason = str(format_lazy(REASON_DUPLICATE, line=seen_at))
-                yield rows_read, SkippedRow(line, reason, raw_phone)
-                continue
-            yield rows_read, _contact(line, phone, cells, columns)
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise ImportFileError(
-            _("The file could not be read as text. Save it as CSV UTF-8 or .xlsx and try again.")
-        ) from error
+            yield rows_read, SkippedRow(empty_line, str(REASON_EMPTY_ROW))
+        pending_empty.clear()
+        rows_read += 1
+        raw_phone = _cell(cells, columns.phone)
+        # Google Contacts puts several phones in one cell: "300 123 4567 ::: 310 ...".
+        if ":::" in raw_phone:
+            raw_phone = raw_phone.split(":::", 1)[0].strip()
+        if not raw_phone:
+            yield rows_read, SkippedRow(line, str(REASON_NO_PHONE))
+            continue
+        try:
+            phone = normalize_phone(raw_phone, region=region)
+        except InvalidPhone as error:
+            yield rows_read, SkippedRow(line, str(error.reason), raw_phone)
+            continue
+        seen_at = first_line.setdefault(phone, line)
+        if seen_at != line:
+            reason = str(format_lazy(REASON_DUPLICATE, line=seen_at))
+            yield rows_read, SkippedRow(line, reason, raw_phone)
+            continue
+        yield rows_read, _contact(line, phone, cells, columns)
 
 
 def _contact(line: int, phone: str, cells: list[str], columns: _Columns) -> _Contact:

@@ -212,6 +212,15 @@ class Campaign(TimeStamped):
         CANCELLED = "cancelled", _("Cancelled")  # stopped by a user; unsent phones cancelled
         FAILED = "failed", _("Failed")  # could not go on; see state_message
 
+    class PauseReason(models.TextChoices):
+        USER = "user", _("Paused by a person")
+        BREAKER = "breaker", _("Onurix kept failing")  # resumes by itself when it answers
+        UNREACHABLE = "unreachable", _("Onurix unreachable")  # resumes by itself too
+        CREDITS = "credits", _("Credits ran out")  # waits for a person
+        CREDENTIALS = "credentials", _("Credentials refused")  # waits for a person
+
+    AUTO_RESUME = (PauseReason.BREAKER, PauseReason.UNREACHABLE)
+
     name = models.CharField(_("name"), max_length=200)
     voice = models.CharField(_("voice"), max_length=20, choices=Voice.choices, blank=True)
     message = models.TextField(_("message"), blank=True)
@@ -258,6 +267,9 @@ class Campaign(TimeStamped):
     )
     state_message = models.TextField(
         _("state message"), blank=True, help_text=_("Why the campaign is paused or failed.")
+    )
+    pause_reason = models.CharField(
+        _("pause reason"), max_length=12, choices=PauseReason.choices, blank=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

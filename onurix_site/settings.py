@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "csp",
     "campaigns",
 ]
 
@@ -57,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -185,6 +188,11 @@ ONURIX_CONCURRENCY = env.int("ONURIX_CONCURRENCY", default=4)
 ONURIX_MAX_REQUESTS_PER_SECOND = env.float("ONURIX_MAX_REQUESTS_PER_SECOND", default=0)
 ONURIX_NOT_REACHED_RETRIES = env.int("ONURIX_NOT_REACHED_RETRIES", default=3)
 ONURIX_CIRCUIT_BREAKER_THRESHOLD = env.int("ONURIX_CIRCUIT_BREAKER_THRESHOLD", default=5)
+# A phone still "sending" after this many seconds was left by a dead worker and becomes
+# unknown (0: twice ONURIX_TIMEOUT plus 30 s). Campaigns with queued phones and no activity
+# for CAMPAIGN_SWEEP_QUIET_SECONDS are woken by the every-minute sweep.
+ONURIX_STALE_SENDING_SECONDS = env.float("ONURIX_STALE_SENDING_SECONDS", default=0)
+CAMPAIGN_SWEEP_QUIET_SECONDS = env.int("CAMPAIGN_SWEEP_QUIET_SECONDS", default=120)
 # Credits assumed per call for estimates until campaigns have a history of real charges.
 ONURIX_CREDITS_PER_CALL = env.float("ONURIX_CREDITS_PER_CALL", default=1.0)
 
@@ -232,3 +240,24 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp): everything from this site only, no inline scripts
+# or styles, no eval. Behaviour lives in static/js, styles in static/css; htmx is told not
+# to inject its indicator <style> (the htmx-config meta in base.html) and not to eval.
+# Nor do the Django admin's pages need inline code: its scripts are files and its
+# JavaScript sets styles through the DOM, which style-src does not govern.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}

@@ -334,6 +334,7 @@ def campaign_pause(*, campaign: Campaign, user) -> bool:
     ).update(
         state=Campaign.State.PAUSED,
         state_message=_("Paused by %(user)s.") % {"user": user},
+        pause_reason=Campaign.PauseReason.USER,
         updated_at=timezone.now(),
     )
     return bool(paused)
@@ -350,7 +351,7 @@ def campaign_resume(*, campaign: Campaign, user) -> bool:
     )
     with transaction.atomic():
         resumed = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.PAUSED).update(
-            state=state, state_message="", updated_at=now
+            state=state, state_message="", pause_reason="", updated_at=now
         )
         if resumed:
             transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
@@ -448,6 +449,7 @@ class BatchOutcome:
     error_code: int | None = None
     error_message: str = ""
     pause_reason: str = ""  # set when the whole campaign must stop (credentials, credits)
+    pause_kind: str = ""  # a Campaign.PauseReason value, with pause_reason
     http_status: int | None = None
     raw: dict | None = None  # Onurix's answer, for the audit record (never holds the key)
 
@@ -481,10 +483,12 @@ def send_batch(*, campaign: Campaign, phones: list[str], message: str) -> BatchO
         )
     except onurix.OnurixAuthError as error:
         outcome = _refusal(error, pause=_pause_message_auth())
+        outcome.pause_kind = Campaign.PauseReason.CREDENTIALS
     except onurix.OnurixInsufficientCredits as error:
         outcome = _refusal(
             error, pause=gettext_lazy("Onurix says the credits ran out: buy credits, then resume.")
         )
+        outcome.pause_kind = Campaign.PauseReason.CREDITS
     except (onurix.OnurixRefused, onurix.OnurixInvalidRequest) as error:
         outcome = _refusal(error)
     except onurix.OnurixNotReached as error:

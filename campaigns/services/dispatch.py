@@ -53,7 +53,8 @@ State = CallResult.State
 
 def stale_after() -> timedelta:
     """How long a phone may stay in sending before its worker is presumed dead."""
-    return timedelta(seconds=2 * float(settings.ONURIX_TIMEOUT) + 30)
+    seconds = float(settings.ONURIX_STALE_SENDING_SECONDS)
+    return timedelta(seconds=seconds or 2 * float(settings.ONURIX_TIMEOUT) + 30)
 
 
 def recover_stale_sending(*, campaign: Campaign | None = None) -> int:
@@ -61,6 +62,11 @@ def recover_stale_sending(*, campaign: Campaign | None = None) -> int:
 
     Returns how many. Their pending requests are marked unknown too.
     """
+    return len(_recover_stale_sending(campaign=campaign)[0])
+
+
+def _recover_stale_sending(*, campaign: Campaign | None = None) -> tuple[list[int], set[int]]:
+    """The ids of the phones recovered as unknown, and the ids of their campaigns."""
     cutoff = timezone.now() - stale_after()
     stale = CallResult.objects.filter(state=State.SENDING, updated_at__lt=cutoff)
     requests = OnurixRequest.objects.filter(outcome=Outcome.PENDING, started_at__lt=cutoff)
@@ -68,7 +74,10 @@ def recover_stale_sending(*, campaign: Campaign | None = None) -> int:
         stale = stale.filter(campaign=campaign)
         requests = requests.filter(campaign=campaign)
     with transaction.atomic():
-        count = stale.update(
+        rows = list(stale.values_list("pk", "campaign_id"))
+        CallResult.objects.filter(
+            pk__in=[pk for pk, _campaign in rows], state=State.SENDING
+        ).update(
             state=State.UNKNOWN,
             error_message=_(
                 "The worker stopped while this call was being sent: it may or may not have "
@@ -77,9 +86,9 @@ def recover_stale_sending(*, campaign: Campaign | None = None) -> int:
             updated_at=timezone.now(),
         )
         requests.update(outcome=Outcome.UNKNOWN, finished_at=timezone.now())
-    if count:
-        logger.warning("Recovered %s phones left in sending as unknown", count)
-    return count
+    if rows:
+        logger.warning("Recovered %s phones left in sending as unknown", len(rows))
+    return [pk for pk, _campaign in rows], {campaign_id for _pk, campaign_id in rows}
 
 
 @dataclass
@@ -313,7 +322,7 @@ class _Dispatcher:
 
     def _after(self, outcome: BatchOutcome) -> str | None:
         if outcome.pause_reason:
-            self._pause(outcome.pause_reason)
+            self._pause(outcome.pause_reason, outcome.pause_kind)
             return "paused"
         if outcome.kind == Outcome.NOT_REACHED:
             self._pause(
@@ -321,7 +330,8 @@ class _Dispatcher:
                     "Onurix could not be reached after %(attempts)d attempts. Check the "
                     "network and ONURIX_BASE_URL, then resume."
                 )
-                % {"attempts": self.retries + 1}
+                % {"attempts": self.retries + 1},
+                Campaign.PauseReason.UNREACHABLE,
             )
             return "paused"
         if outcome.kind == Outcome.UNKNOWN:
@@ -333,16 +343,20 @@ class _Dispatcher:
                         "Onurix (timeouts or server errors). Their phones are marked unknown "
                         "and are not sent again by themselves."
                     )
-                    % {"count": self.unknown_in_a_row}
+                    % {"count": self.unknown_in_a_row},
+                    Campaign.PauseReason.BREAKER,
                 )
                 return "paused"
         else:
             self.unknown_in_a_row = 0
         return None
 
-    def _pause(self, message: str) -> None:
+    def _pause(self, message: str, reason: str) -> None:
         Campaign.objects.filter(pk=self.campaign.pk, state=Campaign.State.SENDING).update(
-            state=Campaign.State.PAUSED, state_message=message, updated_at=timezone.now()
+            state=Campaign.State.PAUSED,
+            state_message=message,
+            pause_reason=reason,
+            updated_at=timezone.now(),
         )
         logger.warning("Campaign %s paused: %s", self.campaign.pk, message)
 
@@ -378,7 +392,6 @@ def campaign_finish_if_done(*, campaign: Campaign) -> bool:
 
 
 SWEEP_EVERY = timedelta(seconds=60)
-QUIET_FOR = timedelta(seconds=120)
 
 
 def campaigns_sweep() -> dict[str, int]:
@@ -390,18 +403,53 @@ def campaigns_sweep() -> dict[str, int]:
     Campaigns whose polling chain of call states was lost get a poll (`campaigns_to_poll`).
     """
     now = timezone.now()
-    recovered = recover_stale_sending()
+    recovered, abandoned = _recover_stale_sending()
+    # A campaign a dead worker abandoned: its other phones still wait to be sent.
+    abandoned = Campaign.objects.filter(pk__in=abandoned, state=Campaign.State.SENDING).values_list(
+        "pk", flat=True
+    )
     due = Campaign.objects.filter(
         state=Campaign.State.SCHEDULED, scheduled_at__lte=now
     ).values_list("pk", flat=True)
     quiet = (
         Campaign.objects.filter(state=Campaign.State.SENDING, results__state=State.QUEUED)
-        .exclude(results__updated_at__gte=now - QUIET_FOR)
+        .exclude(
+            results__updated_at__gte=now - timedelta(seconds=settings.CAMPAIGN_SWEEP_QUIET_SECONDS)
+        )
         .distinct()
         .values_list("pk", flat=True)
     )
-    woken = sorted(set(due) | set(quiet))
+    resumed = campaigns_resume_after_faults()
+    woken = sorted(set(due) | set(quiet) | set(resumed) | set(abandoned))
     for campaign_id in woken:
         enqueue_dispatch(campaign_id=campaign_id)
     polls = [pk for pk in campaigns_to_poll() if enqueue_poll(campaign_id=pk)]
-    return {"recovered": recovered, "woken": len(woken), "polls": len(polls)}
+    return {
+        "recovered": len(recovered),
+        "woken": len(woken),
+        "resumed": len(resumed),
+        "polls": len(polls),
+    }
+
+
+def campaigns_resume_after_faults() -> list[int]:
+    """Resume campaigns that paused themselves because Onurix failed or could not be
+    reached, once a balance request shows Onurix answers again. Returns their ids.
+
+    Campaigns paused by a person, or for credits or credentials, wait for a person.
+    """
+    paused = Campaign.objects.filter(
+        state=Campaign.State.PAUSED, pause_reason__in=Campaign.AUTO_RESUME
+    )
+    if not paused.exists():
+        return []
+    health = onurix_health()  # the probe: cheap, spends nothing
+    if not health.ok:
+        logger.info("Onurix still failing (%s): paused campaigns stay paused", health.problem)
+        return []
+    ids = list(paused.values_list("pk", flat=True))
+    Campaign.objects.filter(pk__in=ids, state=Campaign.State.PAUSED).update(
+        state=Campaign.State.SENDING, state_message="", pause_reason="", updated_at=timezone.now()
+    )
+    logger.info("Onurix answers again: resumed campaigns %s", ids)
+    return ids

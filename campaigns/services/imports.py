@@ -49,10 +49,16 @@ def contact_import_preview(
     new_group_name: str,
     overwrite: bool,
 ) -> ContactImport:
-    """Count what the import would do with this mapping, writing no contact."""
-    preview = contact_import_engine.contact_import_preview(
-        path=Path(job.file.path), filename=job.original_name, mapping=mapping
-    )
+    """Count what the import would do with this mapping, writing no contact.
+
+    Raises ValidationError if a row of the file cannot be read (the job is left as it was).
+    """
+    try:
+        preview = contact_import_engine.contact_import_preview(
+            path=Path(job.file.path), filename=job.original_name, mapping=mapping
+        )
+    except contact_import_engine.ImportFileError as error:
+        raise ValidationError(error.reason) from None
     job.mapping = mapping
     job.group = group
     job.new_group_name = new_group_name

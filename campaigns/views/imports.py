@@ -45,14 +45,18 @@ def contact_import_detail(request, pk):
             messages.info(request, _("This import was already confirmed."))
         return redirect(job)
     if request.method == "POST" and editable and form.is_valid():
-        services.contact_import_preview(
-            job=job,
-            mapping=form.cleaned_data["mapping"],
-            group=form.cleaned_data["group"],
-            new_group_name=form.cleaned_data["new_group"].strip(),
-            overwrite=form.cleaned_data["overwrite"],
-        )
-        return redirect(job)
+        try:
+            services.contact_import_preview(
+                job=job,
+                mapping=form.cleaned_data["mapping"],
+                group=form.cleaned_data["group"],
+                new_group_name=form.cleaned_data["new_group"].strip(),
+                overwrite=form.cleaned_data["overwrite"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect(job)
     context = {
         "job": job,
         "form": form,
