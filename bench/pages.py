@@ -64,7 +64,7 @@ def seed(rows: int) -> int:
         ],
         batch_size=5000,
     )
-    user = get_user_model().objects.create_user("bench", password="bench-password")
+    user = get_user_model().objects.create_superuser("bench", password="bench-password")
     campaign = Campaign.objects.create(
         name="Recordatorio",
         voice="Mariana",

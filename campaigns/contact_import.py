@@ -139,8 +139,19 @@ class Table:
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Yield (line number, cells as text) for each row after the header."""
         if self.kind == "xlsx":
-            return _xlsx_rows(self.path, skip=self.header_line)
-        return _csv_rows(self.path, self.encoding, self.delimiter, skip=self.header_line)
+            rows = _xlsx_rows(self.path, skip=self.header_line)
+        else:
+            rows = _csv_rows(self.path, self.encoding, self.delimiter, skip=self.header_line)
+        return rows
+
+
+# NUL and lone UTF-16 surrogates (from a broken UTF-16 file) are never part of a name,
+# phone or email, and PostgreSQL refuses to store either.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _without_nul(text: str) -> str:
+    return _UNSTORABLE.sub("", text)
 
 
 def open_table(path: Path, *, filename: str) -> Table:
@@ -261,7 +272,7 @@ def _csv_rows(
         with path.open(encoding=encoding, newline="") as text:
             for line, cells in enumerate(csv.reader(text, delimiter=delimiter or ","), start=1):
                 if line > skip:
-                    yield line, cells
+                    yield line, [_without_nul(cell) for cell in cells]
     except UnicodeDecodeError as error:
         raise _unreadable_text() from error
     except csv.Error as error:  # a cell over csv's 128 KB limit, often a quote never closed
@@ -356,7 +367,7 @@ def _xlsx_rows(path: Path, *, skip: int) -> Iterator[tuple[int, list[str]]]:
             for index, formula in enumerate(formula_row or ()):
                 if index < len(cells) and not cells[index] and str(formula).startswith("="):
                     cells[index] = formula
-            yield line, cells
+            yield line, [_without_nul(cell) for cell in cells]
 
 
 def _find_header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:

@@ -44,13 +44,18 @@ def contact_list(
     """Contacts matching a search by name, email or phone (typed in any format)."""
     contacts = Contact.objects.all()
     if search:
-        matches = Q(first_name__icontains=search) | Q(last_name__icontains=search)
-        matches |= Q(email__icontains=search)
-        first, _space, rest = search.partition(" ")
-        if rest:
-            matches |= Q(first_name__icontains=first, last_name__icontains=rest)
-        if digits := phone_search_digits(search):
-            matches |= Q(phone__contains=digits)
+        digits = phone_search_digits(search)
+        if digits and not any(char.isalpha() or char == "@" for char in search):
+            # Typed like a phone: no name or email holds "300 123", look at phones only.
+            matches = Q(phone__contains=digits)
+        else:
+            matches = Q(first_name__icontains=search) | Q(last_name__icontains=search)
+            matches |= Q(email__icontains=search)
+            first, _space, rest = search.partition(" ")
+            if rest:
+                matches |= Q(first_name__icontains=first, last_name__icontains=rest)
+            if digits:
+                matches |= Q(phone__contains=digits)
         contacts = contacts.filter(matches)
     if group_id:
         contacts = contacts.filter(groups__id=group_id)
@@ -87,17 +92,28 @@ def audio_code_list(*, search: str = "") -> QuerySet[AudioCode]:
     return codes
 
 
+def _state_totals(campaign: Campaign) -> list[dict]:
+    """Phones, credits and refunds per state of a campaign: one aggregate over its
+    results, kept on the instance so a page that shows progress and summary runs it once."""
+    cached = getattr(campaign, "_state_totals", None)
+    if cached is None:
+        cached = list(
+            campaign.results.values("state")
+            .annotate(n=Count("id"), charged=Sum("credits"), refunded=Sum("credits_refunded"))
+            .order_by()
+        )
+        campaign._state_totals = cached
+    return cached
+
+
 def campaign_progress(*, campaign: Campaign) -> dict:
     """How far a campaign got: phones to call (excluded not counted), how many are done
     (no longer queued or in flight), the percentage, counts by state and credits."""
-    rows = (
-        campaign.results.values("state").annotate(n=Count("id"), credits=Sum("credits")).order_by()
-    )
     counts = {state: 0 for state in CallResult.State.values}
     credits = Decimal(0)
-    for row in rows:
+    for row in _state_totals(campaign):
         counts[row["state"]] = row["n"]
-        credits += row["credits"] or 0
+        credits += row["charged"] or 0
     total = sum(counts.values()) - counts[CallResult.State.EXCLUDED]
     pending = counts[CallResult.State.QUEUED] + counts[CallResult.State.SENDING]
     done = total - pending
@@ -173,14 +189,9 @@ def campaign_results(
 def campaign_results_summary(*, campaign: Campaign) -> dict:
     """Everything the results summary shows, from one aggregate query: phones per state
     with percentages, credits charged, refunded and net, and credits per answered call."""
-    rows = (
-        campaign.results.values("state")
-        .annotate(n=Count("id"), charged=Sum("credits"), refunded=Sum("credits_refunded"))
-        .order_by()
-    )
     counts = {state: 0 for state in CallResult.State.values}
     charged = refunded = Decimal(0)
-    for row in rows:
+    for row in _state_totals(campaign):
         counts[row["state"]] = row["n"]
         charged += row["charged"] or 0
         refunded += row["refunded"] or 0

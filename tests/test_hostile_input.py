@@ -378,3 +378,17 @@ def test_a_path_in_the_uploaded_name_never_reaches_the_disk(auth_client, name):
     stored = Path(AudioCode.objects.get().audio_file.path).resolve()
     assert stored.is_relative_to(Path(django_settings.MEDIA_ROOT).resolve() / "audios")
     assert re.fullmatch(r"[0-9a-f]{32}\.mp3", stored.name)
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (codecs.BOM_UTF16_LE + b"\x00" * 10, "contactos.csv"),  # NUL characters
+        (b"\xf0\xdd*\xd5", "c.xlsx"),  # decodes to a lone surrogate
+    ],
+    ids=["nul", "lone-surrogate"],
+)
+def test_text_postgresql_cannot_store_is_dropped_not_a_server_error(auth_client, content, name):
+    """Found by hypothesis on PostgreSQL, which refuses NUL and lone surrogates in JSON."""
+    page, _job = _import_and_preview(auth_client, content, name)
+    assert page.status_code < 500
