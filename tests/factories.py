@@ -40,3 +40,21 @@ def make_campaign(**fields):
 def make_result(*, campaign, phone=None, **fields):
     phone = phone or f"57310{next(_sequence):07d}"
     return CallResult.objects.create(campaign=campaign, phone=phone, **fields)
+
+
+# The real task backend, for tests that run the worker (in process or as processes).
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def make_audience(size: int, *, name: str = "Pacientes", prefix: str = "57300") -> ContactGroup:
+    """A group of `size` contacts with phones `prefix` + a 7-digit number, in bulk."""
+    group = ContactGroup.objects.create(name=name)
+    contacts = Contact.objects.bulk_create(
+        [Contact(phone=f"{prefix}{n:07d}", first_name=f"N{n}") for n in range(size)],
+        batch_size=2000,
+    )
+    Contact.groups.through.objects.bulk_create(
+        [Contact.groups.through(contact_id=c.pk, contactgroup_id=group.pk) for c in contacts],
+        batch_size=2000,
+    )
+    return group

@@ -13,10 +13,9 @@ from django_tasks_db.models import DBTaskResult
 
 from campaigns import services
 from campaigns.models import CallResult, Campaign, Contact, ContactGroup, OnurixRequest
-from tests.factories import make_campaign, make_user
+from tests.factories import DB_TASKS, make_audience, make_campaign, make_user
 
 BOGOTA = ZoneInfo("America/Bogota")
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 FINAL = {
     CallResult.State.SENT,
     CallResult.State.ANSWERED,
@@ -50,17 +49,8 @@ def onurix(settings, make_sandbox):
     return start
 
 
-def _audience(size: int, *, group_name="Pacientes") -> ContactGroup:
-    group = ContactGroup.objects.create(name=group_name)
-    contacts = Contact.objects.bulk_create(
-        [Contact(phone=f"57300{n:07d}", first_name=f"N{n}") for n in range(size)],
-        batch_size=2000,
-    )
-    Contact.groups.through.objects.bulk_create(
-        [Contact.groups.through(contact_id=c.pk, contactgroup_id=group.pk) for c in contacts],
-        batch_size=2000,
-    )
-    return group
+def _audience(size: int) -> ContactGroup:
+    return make_audience(size)
 
 
 def _campaign(group, **fields) -> Campaign:

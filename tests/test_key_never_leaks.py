@@ -15,12 +15,10 @@ from django.utils import translation
 
 from campaigns import services
 from campaigns.models import Campaign, Contact, ContactGroup
-from tests.factories import make_campaign, make_user
+from tests.factories import DB_TASKS, make_campaign, make_user
 from tests.onurix_fixtures import CANARY_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 def _campaign(phones: int, prefix: str) -> Campaign:

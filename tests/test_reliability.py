@@ -10,13 +10,12 @@ from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from campaigns import services
-from campaigns.models import Campaign, Contact, ContactGroup
-from tests.factories import make_campaign, make_user
+from campaigns.models import Campaign
+from tests.factories import DB_TASKS, make_audience, make_campaign, make_user
 from tests.workers import start_worker, stop_worker, worker_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 FINAL = {"sent", "answered", "failed", "unknown"}
 
 
@@ -41,14 +40,7 @@ def onurix(settings, make_sandbox):
 
 
 def _launched_campaign(phones: int) -> Campaign:
-    group = ContactGroup.objects.create(name="Pacientes")
-    contacts = Contact.objects.bulk_create(
-        [Contact(phone=f"57304{n:07d}") for n in range(phones)], batch_size=2000
-    )
-    Contact.groups.through.objects.bulk_create(
-        [Contact.groups.through(contact_id=c.pk, contactgroup_id=group.pk) for c in contacts],
-        batch_size=2000,
-    )
+    group = make_audience(phones, prefix="57304")
     campaign = make_campaign()
     campaign.groups.add(group)
     assert services.campaign_launch(campaign=campaign, user=make_user())

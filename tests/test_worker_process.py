@@ -7,12 +7,10 @@ import pytest
 
 from campaigns import services
 from campaigns.models import CallResult, Campaign, Contact, ContactGroup
-from tests.factories import make_campaign, make_user
+from tests.factories import DB_TASKS, make_audience, make_campaign, make_user
 from tests.workers import running_workers, worker_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 def test_worker_process_sends_every_phone_once(settings, make_sandbox):
@@ -56,14 +54,7 @@ def test_several_workers_share_a_campaign_without_calling_anyone_twice(settings,
     settings.ONURIX_CLIENT_ID, settings.ONURIX_KEY = "1000", "sandbox-key"
     settings.CAMPAIGN_CALLING_HOURS = "always"
     settings.ONURIX_BATCH_SIZE = 20
-    group = ContactGroup.objects.create(name="Pacientes")
-    contacts = Contact.objects.bulk_create(
-        [Contact(phone=f"57302{n:07d}") for n in range(phones)], batch_size=2000
-    )
-    Contact.groups.through.objects.bulk_create(
-        [Contact.groups.through(contact_id=c.pk, contactgroup_id=group.pk) for c in contacts],
-        batch_size=2000,
-    )
+    group = make_audience(phones, prefix="57302")
     campaign = make_campaign()
     campaign.groups.add(group)
     assert services.campaign_launch(campaign=campaign, user=make_user())

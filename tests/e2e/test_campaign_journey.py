@@ -4,7 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from campaigns.models import CallResult, Campaign, TestCall
-from tests.factories import make_contact, make_group
+from tests.factories import DB_TASKS, make_contact, make_group
+from tests.workers import running_workers, worker_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,6 +25,14 @@ def onurix_sandbox_settings(settings, make_sandbox):
 
 
 @pytest.fixture
+def worker(onurix_sandbox_settings, settings):
+    """The real background worker, as `make run` starts it, sharing the test database."""
+    settings.TASKS = DB_TASKS
+    with running_workers(worker_environment(onurix_url=onurix_sandbox_settings.url)) as procs:
+        yield procs[0]
+
+
+@pytest.fixture
 def patients():
     group = make_group(name="Pacientes Chapinero")
     for first_name, phone in [("Ana", "573001234567"), ("Luis", "573109876543")]:
@@ -34,7 +43,7 @@ def patients():
 
 
 def test_write_preview_test_call_launch_and_watch_progress(
-    onurix_sandbox_settings, patients, signed_in_page, live_server
+    onurix_sandbox_settings, worker, patients, signed_in_page, live_server
 ):
     sandbox = onurix_sandbox_settings
     page = signed_in_page
@@ -81,7 +90,9 @@ def test_write_preview_test_call_launch_and_watch_progress(
     page.get_by_role("button", name="Launch: call 3 phones (~3 credits)").click()
     expect(page.get_by_role("status")).to_contain_text("Campaign launched")
     expect(page.get_by_role("heading", name="Progress")).to_be_visible()
+    # The worker process sends; the page's progress polling shows it reach 100%.
     expect(page.get_by_test_id("progress-percent")).to_have_text("100%", timeout=20_000)
+    assert worker.poll() is None
     expect(page.get_by_test_id("count-excluded")).to_have_text("1")
     page.screenshot(path="test-artifacts/campaign-progress.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
