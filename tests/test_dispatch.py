@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
@@ -324,3 +325,19 @@ def test_nothing_is_sent_outside_calling_hours(
     assert 'data-testid="wait-message"' in page.text
     assert f"{opens:%d/%m/%Y}" in page.text or "mañana" in page.text
     assert opens.strftime("%H:%M") in page.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_launching_outside_calling_hours_says_when_calls_go_out(
+    onurix, settings, monkeypatch, auth_client
+):
+    onurix()
+    campaign = _campaign(_audience(3))
+    settings.CAMPAIGN_CALLING_HOURS = "ley2300"
+    sunday = datetime(2026, 11, 29, 10, 0, tzinfo=BOGOTA)
+    monkeypatch.setattr(timezone, "now", lambda: sunday)
+    response = auth_client.post(
+        reverse("campaign_launch", args=[campaign.pk]), follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "outside calling hours" in response.text
+    assert "07:00" in response.text  # the progress says when sending resumes

@@ -165,6 +165,11 @@ def campaign_launch(request, pk):
         messages.info(request, _("This campaign was already launched."))
     elif campaign.state == Campaign.State.SCHEDULED:
         messages.success(request, _("Campaign launched: it will start at the time you chose."))
+    elif not services.campaign_window(campaign).is_open(timezone.now()):
+        messages.success(
+            request,
+            _("Campaign launched. It is outside calling hours: the calls go out when they open."),
+        )
     else:
         messages.success(request, _("Campaign launched: the calls are going out."))
     return redirect(campaign)
