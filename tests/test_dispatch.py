@@ -341,3 +341,24 @@ def test_launching_outside_calling_hours_says_when_calls_go_out(
     )
     assert "outside calling hours" in response.text
     assert "07:00" in response.text  # the progress says when sending resumes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_campaign_waits_for_its_time_then_sends(onurix, monkeypatch):
+    sandbox = onurix()
+    start = timezone.now() + timezone.timedelta(hours=2)
+    campaign = _campaign(_audience(5), scheduled_at=start)
+    _launch(campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.SCHEDULED
+    assert services.campaign_dispatch(campaign_id=campaign.pk) == "scheduled"
+    assert sandbox.state.calls() == []
+    wake_ups = DBTaskResult.objects.filter(status="READY", run_after__year__lt=9000)
+    assert start in set(wake_ups.values_list("run_after", flat=True))
+
+    later = start + timezone.timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert services.campaign_dispatch(campaign_id=campaign.pk) == "finished"
+    assert len(sandbox.state.calls()) == 5
+    campaign.refresh_from_db()
+    assert campaign.started_at == later
