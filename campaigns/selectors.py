@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 
 from .models import AudioCode, CallResult, Campaign, Contact, ContactGroup
 from .phones import phone_search_digits
@@ -106,6 +107,24 @@ def _state_totals(campaign: Campaign) -> list[dict]:
     return cached
 
 
+def campaigns_with_progress(*, campaigns: list[Campaign]) -> list[Campaign]:
+    """Attach `progress` to each launched campaign of a page, from one aggregate query."""
+    launched = {c.pk: c for c in campaigns if c.state != Campaign.State.DRAFT}
+    totals: dict[int, list[dict]] = {pk: [] for pk in launched}
+    rows = (
+        CallResult.objects.filter(campaign_id__in=launched)
+        .values("campaign_id", "state")
+        .annotate(n=Count("id"), charged=Sum("credits"), refunded=Sum("credits_refunded"))
+        .order_by()
+    )
+    for row in rows:
+        totals[row.pop("campaign_id")].append(row)
+    for pk, campaign in launched.items():
+        campaign._state_totals = totals[pk]
+        campaign.progress = campaign_progress(campaign=campaign)
+    return campaigns
+
+
 def campaign_progress(*, campaign: Campaign) -> dict:
     """How far a campaign got: phones to call (excluded not counted), how many are done
     (no longer queued or in flight), the percentage, counts by state and credits."""
@@ -128,8 +147,6 @@ def campaign_progress(*, campaign: Campaign) -> dict:
 
 def campaign_unknown_estimate(*, campaign: Campaign) -> tuple[int, Decimal]:
     """Unknown phones of a campaign and what re-sending them would cost (estimated)."""
-    from .services import credits_per_call_estimate
-
     unknown = campaign.results.filter(state=CallResult.State.UNKNOWN).count()
     per_call, _from_history = credits_per_call_estimate()
     return unknown, per_call * unknown
@@ -296,3 +313,15 @@ def recent_campaigns_with_cost(*, limit: int = 5) -> list[Campaign]:
         )
         .order_by("-created_at", "-id")
     )
+
+
+def credits_per_call_estimate() -> tuple[Decimal, bool]:
+    """Credits a call costs: the average actually charged per sent call so far, or the
+    configured price while there is no history. Returns (credits, from_history)."""
+    charged = CallResult.objects.filter(
+        state__in=[CallResult.State.SENT, CallResult.State.ANSWERED, CallResult.State.FAILED],
+        credits__gt=0,
+    ).aggregate(average=Avg("credits"))["average"]
+    if charged:
+        return Decimal(charged).quantize(Decimal("0.0001")), True
+    return Decimal(str(settings.ONURIX_CREDITS_PER_CALL)), False

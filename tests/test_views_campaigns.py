@@ -336,3 +336,27 @@ def test_the_list_shows_state_progress_and_credits(
     assert "Sending" in page.text and "not launched" in page.text
     found = _get(auth_client, reverse("campaign_list") + "?q=Borrador 3")
     assert "Borrador 3" in found.text and "Citas" not in found.text
+
+
+def test_campaign_list_query_count_does_not_grow_with_the_campaigns(auth_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add_launched(count):
+        for _ in range(count):
+            campaign = make_campaign(state=Campaign.State.SENDING)
+            make_result(campaign=campaign, state="sent", credits=1)
+            make_result(campaign=campaign, state="queued")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = auth_client.get(reverse("campaign_list"), HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        return len(captured), response
+
+    add_launched(2)
+    before, _response = queries()
+    add_launched(10)
+    after, response = queries()
+    assert after == before
+    assert "50%" in response.text  # each launched campaign shows its own progress

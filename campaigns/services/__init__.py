@@ -22,7 +22,6 @@ from .campaigns import (
     campaign_save,
     campaign_test_call,
     campaign_window,
-    credits_per_call_estimate,
     enqueue_dispatch,
 )
 from .contacts import (
@@ -115,7 +114,6 @@ __all__ = [
     "contacts_export_rows",
     "contacts_mark_do_not_call",
     "contacts_remove_from_group",
-    "credits_per_call_estimate",
     "enqueue_dispatch",
     "enqueue_poll",
     "group_add_phones",

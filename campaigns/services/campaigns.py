@@ -14,7 +14,6 @@ from decimal import ROUND_CEILING, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from ..calling_hours import CallingWindow, calling_window
 from ..models import CallResult, Campaign, Contact, OnurixRequest, TestCall
 from ..personalisation import count_requests, has_placeholders, render_message
 from ..phones import parse_phone_list
+from ..selectors import credits_per_call_estimate
 from .onurix_health import OnurixHealth, onurix_health
 
 logger = logging.getLogger(__name__)
@@ -158,18 +158,6 @@ def _recently_answered() -> set[str]:
         .values_list("phone", flat=True)
         .distinct()
     )
-
-
-def credits_per_call_estimate() -> tuple[Decimal, bool]:
-    """Credits a call costs: the average actually charged per sent call so far, or the
-    configured price while there is no history. Returns (credits, from_history)."""
-    charged = CallResult.objects.filter(
-        state__in=[CallResult.State.SENT, CallResult.State.ANSWERED, CallResult.State.FAILED],
-        credits__gt=0,
-    ).aggregate(average=Avg("credits"))["average"]
-    if charged:
-        return Decimal(charged).quantize(Decimal("0.0001")), True
-    return Decimal(str(settings.ONURIX_CREDITS_PER_CALL)), False
 
 
 def _estimate(phones: int) -> tuple[Decimal, Decimal, bool]:
@@ -550,7 +538,3 @@ def record_request(*, request: OnurixRequest, outcome: BatchOutcome) -> None:
             "credits",
         ]
     )
-
-
-def campaign_unknown_count(*, campaign: Campaign) -> int:
-    return CallResult.objects.filter(campaign=campaign, state=CallResult.State.UNKNOWN).count()

@@ -391,9 +391,6 @@ def campaign_finish_if_done(*, campaign: Campaign) -> bool:
     return bool(finished)
 
 
-SWEEP_EVERY = timedelta(seconds=60)
-
-
 def campaigns_sweep() -> dict[str, int]:
     """Find work whose wake-up was lost, and wake it: run periodically by the worker.
 

@@ -36,19 +36,10 @@ RESULT_COLUMNS = (
     "sent_at",
     "updated_at",
 )
-_VALUES = (
-    "phone",
-    "contact__first_name",
-    "contact__last_name",
-    "state",
-    "onurix_state",
-    "error_code",
-    "error_message",
-    "credits",
-    "call_id",
-    "dispatch_id",
-    "sent_at",
-    "updated_at",
+# The model paths behind those columns: the names come from the contact.
+_VALUES = tuple(
+    {"first_name": "contact__first_name", "last_name": "contact__last_name"}.get(name, name)
+    for name in RESULT_COLUMNS
 )
 BALANCE_CACHE_SECONDS = 30
 

@@ -37,11 +37,7 @@ PROGRESS_STATES = [
 def campaign_list(request):
     search = request.GET.get("q", "").strip()
     page = page_of(request, selectors.campaign_list(search=search))
-    # At most PAGE_SIZE rows: one progress query per launched campaign on the page.
-    page.object_list = list(page.object_list)
-    for campaign in page.object_list:
-        if campaign.state != Campaign.State.DRAFT:
-            campaign.progress = selectors.campaign_progress(campaign=campaign)
+    page.object_list = selectors.campaigns_with_progress(campaigns=list(page.object_list))
     context = {"page": page, "search": search}
     return render_page(
         request, "campaigns/campaign_list.html", "campaigns/partials/_campaign_table.html", context
