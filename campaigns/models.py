@@ -337,6 +337,11 @@ class Campaign(TimeStamped):
         return reverse("campaign_detail", args=[self.pk])
 
     @property
+    def is_launched(self) -> bool:
+        """Launched at some point: its phones are frozen into results."""
+        return self.state != self.State.DRAFT
+
+    @property
     def uses_audio(self) -> bool:
         return self.audio_code_id is not None
 
@@ -472,6 +477,56 @@ class CallResult(TimeStamped):
 
     def __str__(self):
         return f"{self.phone} ({self.get_state_display()})"
+
+
+class CampaignTotals(models.Model):
+    """How many phones of a campaign are in each state and the credits they cost.
+
+    Kept by the database, not by Python: triggers on the results table (migration 0008)
+    apply every insert, update and delete, whoever makes it (a worker's executemany, the
+    admin, a shell), so pages read one row instead of adding up a campaign's results.
+    A trigger creates the row with the campaign. `recount_campaign_totals` rebuilds it
+    from the results.
+    """
+
+    campaign = models.OneToOneField(
+        Campaign,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="totals",
+        verbose_name=_("campaign"),
+    )
+    queued = models.BigIntegerField(default=0, db_default=0)
+    sending = models.BigIntegerField(default=0, db_default=0)
+    sent = models.BigIntegerField(default=0, db_default=0)
+    answered = models.BigIntegerField(default=0, db_default=0)
+    failed = models.BigIntegerField(default=0, db_default=0)
+    unknown = models.BigIntegerField(default=0, db_default=0)
+    excluded = models.BigIntegerField(default=0, db_default=0)
+    cancelled = models.BigIntegerField(default=0, db_default=0)
+    credits = models.DecimalField(max_digits=20, decimal_places=4, default=0, db_default=0)
+    credits_refunded = models.DecimalField(max_digits=20, decimal_places=4, default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("campaign totals")
+        verbose_name_plural = _("campaign totals")
+
+    def __str__(self):
+        return f"{self.campaign_id}: {self.counts}"
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Phones per state, every state present."""
+        return {state: getattr(self, state) for state in CallResult.State.values}
+
+    @property
+    def phone_count(self) -> int:
+        """Phones to call: every phone of the campaign but the excluded."""
+        return sum(self.counts.values()) - self.excluded
+
+    @property
+    def net_credits(self):
+        return self.credits - self.credits_refunded
 
 
 class TestCall(TimeStamped):

@@ -5,16 +5,40 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
-from .models import AudioCode, CallResult, Campaign, Contact, ContactGroup
+from .models import AudioCode, CallResult, Campaign, CampaignTotals, Contact, ContactGroup
 from .phones import phone_search_digits
+
+
+def campaign_totals(*, campaign: Campaign) -> CampaignTotals:
+    """Phones per state and credits of a campaign: one row the database keeps current
+    (see CampaignTotals), read fresh, and kept on the instance for the rest of the request."""
+    totals = getattr(campaign, "_fresh_totals", None)
+    if totals is None:
+        totals = CampaignTotals.objects.get(campaign_id=campaign.pk)
+        campaign._fresh_totals = totals
+    return totals
 
 
 def campaign_state_counts(*, campaign: Campaign) -> dict[str, int]:
     """How many phones of a campaign are in each state, every state present (0 if none)."""
-    rows = campaign.results.values("state").annotate(n=Count("id")).order_by()
-    counts = {state: 0 for state in CallResult.State.values}
-    counts.update({row["state"]: row["n"] for row in rows})
-    return counts
+    return campaign_totals(campaign=campaign).counts
+
+
+def campaign_totals_from_results(*, campaign: Campaign) -> dict:
+    """The same figures as CampaignTotals, added up from the results (slow: every row is
+    read). For recounting and for checking the triggers."""
+    rows = (
+        campaign.results.values("state")
+        .annotate(n=Count("id"), charged=Sum("credits"), refunded=Sum("credits_refunded"))
+        .order_by()
+    )
+    figures = {state: 0 for state in CallResult.State.values}
+    figures["credits"] = figures["credits_refunded"] = Decimal(0)
+    for row in rows:
+        figures[row["state"]] = row["n"]
+        figures["credits"] += row["charged"] or 0
+        figures["credits_refunded"] += row["refunded"] or 0
+    return figures
 
 
 def dashboard_totals() -> dict[str, int]:
@@ -31,12 +55,11 @@ def dashboard_totals() -> dict[str, int]:
 
 
 def campaign_list(*, search: str = "") -> QuerySet[Campaign]:
-    campaigns = Campaign.objects.select_related("audio_code", "created_by")
+    """Campaigns, newest first, with their totals (`campaign.totals`) in the same query."""
+    campaigns = Campaign.objects.select_related("audio_code", "created_by", "totals")
     if search:
         campaigns = campaigns.filter(name__icontains=search)
-    return campaigns.annotate(
-        phone_count=Count("results", filter=~Q(results__state=CallResult.State.EXCLUDED))
-    ).order_by("-created_at", "-id")
+    return campaigns.order_by("-created_at", "-id")
 
 
 def contact_list(
@@ -93,61 +116,35 @@ def audio_code_list(*, search: str = "") -> QuerySet[AudioCode]:
     return codes
 
 
-def _state_totals(campaign: Campaign) -> list[dict]:
-    """Phones, credits and refunds per state of a campaign: one aggregate over its
-    results, kept on the instance so a page that shows progress and summary runs it once."""
-    cached = getattr(campaign, "_state_totals", None)
-    if cached is None:
-        cached = list(
-            campaign.results.values("state")
-            .annotate(n=Count("id"), charged=Sum("credits"), refunded=Sum("credits_refunded"))
-            .order_by()
-        )
-        campaign._state_totals = cached
-    return cached
-
-
 def campaigns_with_progress(*, campaigns: list[Campaign]) -> list[Campaign]:
-    """Attach `progress` to each launched campaign of a page, from one aggregate query."""
-    launched = {c.pk: c for c in campaigns if c.state != Campaign.State.DRAFT}
-    totals: dict[int, list[dict]] = {pk: [] for pk in launched}
-    rows = (
-        CallResult.objects.filter(campaign_id__in=launched)
-        .values("campaign_id", "state")
-        .annotate(n=Count("id"), charged=Sum("credits"), refunded=Sum("credits_refunded"))
-        .order_by()
-    )
-    for row in rows:
-        totals[row.pop("campaign_id")].append(row)
-    for pk, campaign in launched.items():
-        campaign._state_totals = totals[pk]
-        campaign.progress = campaign_progress(campaign=campaign)
+    """Attach `progress` to each launched campaign of a page (totals from campaign_list)."""
+    for campaign in campaigns:
+        if campaign.state != Campaign.State.DRAFT:
+            campaign._fresh_totals = campaign.totals
+            campaign.progress = campaign_progress(campaign=campaign)
     return campaigns
 
 
 def campaign_progress(*, campaign: Campaign) -> dict:
     """How far a campaign got: phones to call (excluded not counted), how many are done
     (no longer queued or in flight), the percentage, counts by state and credits."""
-    counts = {state: 0 for state in CallResult.State.values}
-    credits = Decimal(0)
-    for row in _state_totals(campaign):
-        counts[row["state"]] = row["n"]
-        credits += row["charged"] or 0
-    total = sum(counts.values()) - counts[CallResult.State.EXCLUDED]
-    pending = counts[CallResult.State.QUEUED] + counts[CallResult.State.SENDING]
+    totals = campaign_totals(campaign=campaign)
+    counts = totals.counts
+    total = totals.phone_count
+    pending = totals.queued + totals.sending
     done = total - pending
     return {
         "total": total,
         "done": done,
         "percent": 100 if not total else int(100 * done / total),
         "counts": counts,
-        "credits": credits,
+        "credits": totals.credits,
     }
 
 
 def campaign_unknown_estimate(*, campaign: Campaign) -> tuple[int, Decimal]:
     """Unknown phones of a campaign and what re-sending them would cost (estimated)."""
-    unknown = campaign.results.filter(state=CallResult.State.UNKNOWN).count()
+    unknown = campaign_totals(campaign=campaign).unknown
     per_call, _from_history = credits_per_call_estimate()
     return unknown, per_call * unknown
 
@@ -204,14 +201,11 @@ def campaign_results(
 
 
 def campaign_results_summary(*, campaign: Campaign) -> dict:
-    """Everything the results summary shows, from one aggregate query: phones per state
+    """Everything the results summary shows, from the campaign's totals: phones per state
     with percentages, credits charged, refunded and net, and credits per answered call."""
-    counts = {state: 0 for state in CallResult.State.values}
-    charged = refunded = Decimal(0)
-    for row in _state_totals(campaign):
-        counts[row["state"]] = row["n"]
-        charged += row["charged"] or 0
-        refunded += row["refunded"] or 0
+    totals = campaign_totals(campaign=campaign)
+    counts = totals.counts
+    charged, refunded = totals.credits, totals.credits_refunded
     state = CallResult.State
     targeted = sum(counts.values())
     to_call = targeted - counts[state.EXCLUDED]
@@ -299,20 +293,8 @@ def credits_usage(*, now=None, days: int = 30) -> dict:
 
 
 def recent_campaigns_with_cost(*, limit: int = 5) -> list[Campaign]:
-    """The latest campaigns with their phones (excluded not counted) and net credits."""
-    from django.db.models import F
-
-    # The latest campaigns first, then the sums for those only: annotating every campaign
-    # would join every result ever recorded.
-    ids = list(Campaign.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[:limit])
-    return list(
-        Campaign.objects.filter(pk__in=ids)
-        .annotate(
-            phone_count=Count("results", filter=~Q(results__state=CallResult.State.EXCLUDED)),
-            net_credits=Sum(F("results__credits") - F("results__credits_refunded")),
-        )
-        .order_by("-created_at", "-id")
-    )
+    """The latest campaigns with their totals (phones, net credits)."""
+    return list(Campaign.objects.select_related("totals").order_by("-created_at", "-id")[:limit])
 
 
 def credits_per_call_estimate() -> tuple[Decimal, bool]:

@@ -45,3 +45,39 @@ def auth_client(client, user):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _campaign_totals_match_results(request):
+    """After every test that used the database, each campaign's totals (kept by triggers)
+    equal the sums of its results: every flow the suite runs checks the triggers too."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # so this check runs before the rollback
+    yield
+    from campaigns.models import Campaign
+    from campaigns.selectors import campaign_totals_from_results
+
+    for campaign in Campaign.objects.select_related("totals"):
+        kept = {field: getattr(campaign.totals, field) for field in _TOTALS_FIELDS}
+        assert kept == campaign_totals_from_results(campaign=campaign), campaign.name
+
+
+_TOTALS_FIELDS = (
+    "queued",
+    "sending",
+    "sent",
+    "answered",
+    "failed",
+    "unknown",
+    "excluded",
+    "cancelled",
+    "credits",
+    "credits_refunded",
+)

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..contact_import import csv_safe
-from ..models import CallResult, Campaign, Contact, ContactGroup
+from ..models import CallResult, Campaign, CampaignTotals, Contact, ContactGroup
+from ..selectors import campaign_totals_from_results
 from .campaigns import campaign_save
 from .contacts import Echo, contacts_mark_do_not_call, group_add_phones
 from .onurix_health import OnurixHealth, onurix_health
@@ -190,3 +191,22 @@ def onurix_health_cached(*, fresh: bool = False) -> OnurixHealth:
     if health.ok:
         cache.set(key, health, BALANCE_CACHE_SECONDS)
     return health
+
+
+def campaign_totals_recount(*, campaigns: Iterable[Campaign] | None = None) -> list[Campaign]:
+    """Rebuild campaigns' totals from their results; returns the campaigns that were off.
+
+    The triggers keep totals right; this is for a database whose triggers were bypassed
+    (a restore with triggers disabled, a hand edit of the totals table). The totals row is
+    locked first, so a change of results made meanwhile is either already counted in the
+    sums read after the lock or applied by its trigger after this transaction.
+    """
+    fixed = []
+    for campaign in campaigns if campaigns is not None else Campaign.objects.order_by("pk"):
+        with transaction.atomic():
+            kept = CampaignTotals.objects.select_for_update().get(campaign_id=campaign.pk)
+            figures = campaign_totals_from_results(campaign=campaign)
+            if any(getattr(kept, field) != value for field, value in figures.items()):
+                CampaignTotals.objects.filter(campaign_id=campaign.pk).update(**figures)
+                fixed.append(campaign)
+    return fixed
