@@ -86,7 +86,7 @@ def contact_list(
         contacts = contacts.filter(groups__id=group_id)
     if do_not_call is not None:
         contacts = contacts.filter(do_not_call=do_not_call)
-    return contacts.order_by("-created_at", "-id")
+    return contacts.order_by("-id")
 
 
 def contact_call_history(*, contact: Contact) -> QuerySet[CallResult]:
