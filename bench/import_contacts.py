@@ -73,9 +73,14 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def fresh_database(directory: Path, name: str) -> None:
+    """A new SQLite file, or the PostgreSQL database of --database-url emptied."""
     from django.core.management import call_command
-    from django.db import connections
+    from django.db import connection, connections
 
+    if connection.vendor == "postgresql":
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("flush", verbosity=0, interactive=False)
+        return
     connections.close_all()
     path = directory / f"{name}.sqlite3"
     for database in connections.all():
@@ -163,19 +168,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--naive-rows", type=int, default=5_000)
+    parser.add_argument(
+        "--database-url", default="", help="postgres://... to run on (emptied); SQLite if unset"
+    )
     options = parser.parse_args()
 
     directory = Path(tempfile.mkdtemp(prefix="bench-import-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "onurix_site.settings"
     os.environ["DJANGO_DEBUG"] = "true"  # no secret key needed; queries are not kept
-    os.environ["DATABASE_URL"] = f"sqlite:///{directory / 'bench.sqlite3'}"
+    os.environ["DATABASE_URL"] = options.database_url or f"sqlite:///{directory / 'bench.sqlite3'}"
     import django
     from django.conf import settings
 
     django.setup()
     settings.DEBUG = False  # DEBUG keeps every query in memory: not what production does
 
-    print(f"Machine: {machine()}")
+    from django.db import connection
+
+    print(f"Machine: {machine()}; database: {connection.vendor}")
     results = {}
     for rows in sorted(options.rows):
         path = directory / f"contacts-{rows}.csv"

@@ -147,6 +147,19 @@ class Echo:
         return value
 
 
+def in_chunks(lines: Iterator[str], size: int = 500) -> Iterator[str]:
+    """Lines joined `size` at a time: a streamed response handles each chunk it is given
+    (encoding, buffering) at a cost that, line by line, was a third of an export's time."""
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
 def contacts_export_rows(*, contacts: QuerySet[Contact]) -> Iterator[str]:
     """CSV lines for the contacts, in constant memory: UTF-8 with a BOM (Excel in Spanish
     reads it right), formula-looking cells neutralised, custom fields as extra columns.
@@ -165,8 +178,12 @@ def contacts_export_rows(*, contacts: QuerySet[Contact]) -> Iterator[str]:
         [_("Phone"), _("First name"), _("Last name"), _("Email"), *custom_names]
     )
     rows = contacts.values_list("phone", "first_name", "last_name", "email", "custom_fields")
-    for phone, first_name, last_name, email, fields in rows.iterator(chunk_size=2000):
-        fields = fields or {}
-        cells = [phone, first_name, last_name, email]
-        cells += [str(fields.get(name, "")) for name in custom_names]
-        yield writer.writerow([csv_safe(cell) for cell in cells])
+
+    def lines() -> Iterator[str]:
+        for phone, first_name, last_name, email, fields in rows.iterator(chunk_size=2000):
+            fields = fields or {}
+            cells = [phone, first_name, last_name, email]
+            cells += [str(fields.get(name, "")) for name in custom_names]
+            yield writer.writerow([csv_safe(cell) for cell in cells])
+
+    yield from in_chunks(lines())

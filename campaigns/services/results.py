@@ -19,7 +19,7 @@ from ..contact_import import csv_safe
 from ..models import CallResult, Campaign, CampaignTotals, Contact, ContactGroup
 from ..selectors import campaign_totals_from_results
 from .campaigns import campaign_save
-from .contacts import Echo, contacts_mark_do_not_call, group_add_phones
+from .contacts import Echo, contacts_mark_do_not_call, group_add_phones, in_chunks
 from .onurix_health import OnurixHealth, onurix_health
 
 # The columns of both exports, in order: machine-friendly names that reports can rely on.
@@ -61,6 +61,8 @@ def _rows(results: QuerySet[CallResult]) -> Iterator[tuple]:
 
 
 def _text(value) -> str:
+    if value.__class__ is str:  # most cells: checked first
+        return value
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -75,8 +77,8 @@ def campaign_results_csv_rows(*, results: QuerySet[CallResult]) -> Iterator[str]
     Colombian time, in constant memory."""
     writer = csv.writer(Echo())
     yield "\ufeff" + writer.writerow(RESULT_COLUMNS)
-    for row in _rows(results):
-        yield writer.writerow([csv_safe(_text(value)) for value in row])
+    lines = (writer.writerow([csv_safe(_text(value)) for value in row]) for row in _rows(results))
+    yield from in_chunks(lines)
 
 
 def campaign_results_xlsx(*, results: QuerySet[CallResult]):
