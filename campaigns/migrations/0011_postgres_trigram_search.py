@@ -10,7 +10,6 @@ search reads the 100,000 phones in ~14 ms without it.
 pg_trgm is a trusted extension (PostgreSQL 13+): the owner of the database may create it.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEXES = {
@@ -23,6 +22,7 @@ INDEXES = {
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, expression in INDEXES.items():
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {name} ON campaigns_contact USING gin ({expression})"
@@ -41,7 +41,8 @@ class Migration(migrations.Migration):
         ("campaigns", "0010_contact_newest_first_by_id"),
     ]
 
+    # (Django's TrigramExtension operation cannot be unapplied on SQLite.) Unapplying drops
+    # the indexes and leaves the extension, which other databases' objects may use.
     operations = [
-        TrigramExtension(),
         migrations.RunPython(create, drop),
     ]
