@@ -65,19 +65,6 @@ def _campaign_totals_match_results(request):
     from campaigns.selectors import campaign_totals_from_results
 
     for campaign in Campaign.objects.select_related("totals"):
-        kept = {field: getattr(campaign.totals, field) for field in _TOTALS_FIELDS}
-        assert kept == campaign_totals_from_results(campaign=campaign), campaign.name
-
-
-_TOTALS_FIELDS = (
-    "queued",
-    "sending",
-    "sent",
-    "answered",
-    "failed",
-    "unknown",
-    "excluded",
-    "cancelled",
-    "credits",
-    "credits_refunded",
-)
+        summed = campaign_totals_from_results(campaign=campaign)
+        kept = {field: getattr(campaign.totals, field) for field in summed}
+        assert kept == summed, campaign.name
