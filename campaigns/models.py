@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Digits with country code and no `+`, as `POST /call/send` takes them (E.164 without +).
@@ -110,6 +111,51 @@ class Contact(TimeStamped):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+class DoNotCallChange(models.Model):
+    """One mark or clearing of a contact's do-not-call flag: who, when, why, and from where.
+
+    Written by the one service that changes the flag (`contacts_set_do_not_call`), never
+    edited: the trail Habeas Data asks for, kept when the mark itself is cleared.
+    """
+
+    class Source(models.TextChoices):
+        FORM = "form", _("Contact form")
+        LIST = "list", _("Contact list")
+        ADMIN = "admin", _("Administration")
+        RESULTS = "results", _("Campaign results")
+        IMPORT = "import", _("Contact import")
+        MIGRATION = "migration", _("Marked before the history existed")
+
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="do_not_call_changes",
+        verbose_name=_("contact"),
+    )
+    do_not_call = models.BooleanField(
+        _("do not call"), help_text=_("True: marked do-not-call. False: the mark was cleared.")
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    source = models.CharField(_("from"), max_length=10, choices=Source.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("do-not-call change")
+        verbose_name_plural = _("do-not-call changes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.contact_id}: {self.do_not_call}"
+
+
 class ContactImport(TimeStamped):
     """A file of contacts on its way in: uploaded, mapped, previewed, then imported."""
 
@@ -201,6 +247,17 @@ class AudioCode(TimeStamped):
         return f"{self.name} ({self.code})"
 
 
+class CampaignQuerySet(models.QuerySet):
+    def move(self, pk: int, action: str, *, extra: Q | None = None, **values) -> bool:
+        """Apply `action` to campaign `pk` if its state allows it, in one conditional
+        UPDATE (with `extra` narrowing it further); `values` are the columns it sets.
+        Returns whether the campaign moved."""
+        allowed = self.filter(pk=pk, state__in=self.model.TRANSITIONS[action])
+        if extra is not None:
+            allowed = allowed.filter(extra)
+        return bool(allowed.update(updated_at=timezone.now(), **values))
+
+
 class Campaign(TimeStamped):
     """One message (TTS text or audio code) sent to an audience, with its life cycle."""
 
@@ -221,6 +278,29 @@ class Campaign(TimeStamped):
         CREDENTIALS = "credentials", _("Credentials refused")  # waits for a person
 
     AUTO_RESUME = (PauseReason.BREAKER, PauseReason.UNREACHABLE)
+
+    # The state machine: the states each action may start from. Every transition is one
+    # conditional UPDATE ... WHERE state IN (these) (`Campaign.objects.move`), so of two
+    # people (or a person and a worker) acting at once, one wins and the campaign never
+    # moves backwards. Services, views, templates and the admin all ask these.
+    TRANSITIONS = {
+        "edit": (State.DRAFT,),
+        "launch": (State.DRAFT,),
+        "start": (State.SCHEDULED,),  # the worker, when the start time comes
+        "pause": (State.SCHEDULED, State.SENDING),  # a person
+        "auto_pause": (State.SENDING,),  # the worker: Onurix faults, credits, credentials
+        "resume": (State.PAUSED,),  # a person (launcher): spends again
+        "auto_resume": (State.PAUSED,),  # the sweep, only for AUTO_RESUME reasons
+        "cancel": (State.SCHEDULED, State.SENDING, State.PAUSED),
+        "finish": (State.SENDING,),  # the worker, once no phone is queued or in flight
+        # Re-sending unknown phones queues them again; it never resumes what a person
+        # paused (a paused campaign stays paused) and a cancelled campaign stays cancelled.
+        "resend": (State.SENDING, State.PAUSED, State.FINISHED),
+    }
+    # The only state in which a worker may claim phones and call them.
+    SENDING_STATES = (State.SENDING,)
+    # States in which pages keep refreshing: something is about to happen.
+    LIVE_STATES = (State.SCHEDULED, State.SENDING)
 
     name = models.CharField(_("name"), max_length=200)
     voice = models.CharField(_("voice"), max_length=20, choices=Voice.choices, blank=True)
@@ -306,6 +386,8 @@ class Campaign(TimeStamped):
     # a polling chain that was lost (a worker died) when this gets old.
     last_polled_at = models.DateTimeField(_("states last read at"), null=True, blank=True)
 
+    objects = CampaignQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
@@ -341,6 +423,39 @@ class Campaign(TimeStamped):
     def is_launched(self) -> bool:
         """Launched at some point: its phones are frozen into results."""
         return self.state != self.State.DRAFT
+
+    def can(self, action: str) -> bool:
+        """Whether `action` (a key of TRANSITIONS) may start from the current state."""
+        return self.state in self.TRANSITIONS[action]
+
+    # For templates, which cannot pass arguments.
+    @property
+    def can_edit(self) -> bool:
+        return self.can("edit")
+
+    @property
+    def can_launch(self) -> bool:
+        return self.can("launch")
+
+    @property
+    def can_pause(self) -> bool:
+        return self.can("pause")
+
+    @property
+    def can_resume(self) -> bool:
+        return self.can("resume")
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.can("cancel")
+
+    @property
+    def can_resend(self) -> bool:
+        return self.can("resend")
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in self.LIVE_STATES
 
     @property
     def uses_audio(self) -> bool:
@@ -416,6 +531,9 @@ class CallResult(TimeStamped):
         INVALID = "invalid", _("Invalid phone")
         DUPLICATE = "duplicate", _("Duplicate phone")
         FREQUENCY = "frequency", _("Answered a call recently")
+        # Found when the worker claimed the phone, or when the person was marked.
+        DO_NOT_CALL_LATE = "dnc_late", _("Marked do-not-call after the launch")
+        TOO_LONG = "too_long", _("Message too long once personalised")
 
     FINAL_STATES = (State.ANSWERED, State.FAILED, State.UNKNOWN, State.EXCLUDED, State.CANCELLED)
 

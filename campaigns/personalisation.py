@@ -31,6 +31,10 @@ from typing import TypeVar
 
 K = TypeVar("K")
 
+# The longest text a campaign reads aloud, after personalisation: a template within the
+# limit can still render longer for a contact with long custom fields.
+MESSAGE_MAX_LENGTH = 1000
+
 PLACEHOLDER = re.compile(r"\{[ \t]*(\w+)[ \t]*\}")
 
 FIRST_NAME_ALIASES = frozenset({"nombre", "first_name"})

@@ -14,13 +14,13 @@ from ..calling_hours import BOGOTA, calling_window
 from ..models import AudioCode, Campaign, ContactGroup, Voice
 from ..personalisation import (
     BUILT_IN_NAMES,
+    MESSAGE_MAX_LENGTH,
     estimate_speech_seconds,
     normalise_name,
     unknown_placeholders,
 )
 from ..phones import InvalidPhone, normalize_phone, parse_phone_list
 
-MESSAGE_MAX_LENGTH = 1000
 RETRY_CHOICES = [(1, "1"), (2, "2"), (3, "3")]
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # Invalid typed phones quoted in an error; the preview lists every one of them.
