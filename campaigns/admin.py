@@ -15,9 +15,11 @@ from .models import (
     Contact,
     ContactGroup,
     ContactImport,
+    DoNotCallChange,
     OnurixRequest,
     TestCall,
 )
+from .text import clean_json
 
 admin.site.site_header = _("Onurix Campaigns administration")
 admin.site.site_title = _("Onurix Campaigns")
@@ -41,32 +43,76 @@ class ContactGroupAdmin(admin.ModelAdmin):
         return obj.member_count
 
 
+class ContactAdminForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["phone", "first_name", "last_name", "email", "custom_fields", "groups"]
+
+    def clean_custom_fields(self):
+        # A JSON escape such as "\ud800" parses to text PostgreSQL cannot store.
+        return clean_json(self.cleaned_data["custom_fields"])
+
+
+class DoNotCallChangeInline(admin.TabularInline):
+    """The contact's do-not-call history, as the contact page shows it: never edited."""
+
+    model = DoNotCallChange
+    fields = ["created_at", "do_not_call", "reason", "source", "changed_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
+    form = ContactAdminForm
     list_display = ["phone", "first_name", "last_name", "email", "do_not_call", "created_at"]
     list_filter = ["do_not_call", "groups"]
     search_fields = ["phone", "first_name", "last_name", "email"]
     filter_horizontal = ["groups"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The flag changes only through the action, which keeps the history and cancels calls.
+    readonly_fields = [
+        "do_not_call",
+        "do_not_call_reason",
+        "do_not_call_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [DoNotCallChangeInline]
     list_per_page = 50
     show_full_result_count = False
     actions = ["mark_do_not_call", "add_to_group"]
 
     @admin.action(description=_("Mark selected contacts do-not-call"))
     def mark_do_not_call(self, request, queryset):
-        changed = services.contacts_mark_do_not_call(
-            contacts=queryset, reason=str(_("Marked in the admin"))
+        done = services.contacts_set_do_not_call(
+            contacts=queryset,
+            do_not_call=True,
+            reason=str(_("Marked in the admin")),
+            source=DoNotCallChange.Source.ADMIN,
+            user=request.user,
         )
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d contact marked do-not-call.",
-                "%(count)d contacts marked do-not-call.",
-                changed,
-            )
-            % {"count": changed},
-            messages.SUCCESS,
-        )
+        text = ngettext(
+            "%(count)d contact marked do-not-call.",
+            "%(count)d contacts marked do-not-call.",
+            done.changed,
+        ) % {"count": done.changed}
+        if done.calls_cancelled:
+            text += " " + ngettext(
+                "%(count)d pending call was cancelled.",
+                "%(count)d pending calls were cancelled.",
+                done.calls_cancelled,
+            ) % {"count": done.calls_cancelled}
+        self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(description=_("Add selected contacts to a group"))
     def add_to_group(self, request, queryset):
@@ -111,16 +157,41 @@ class AudioCodeAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
+class CampaignAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        # The admin saves inside one transaction: with the row locked here (SQLite: the
+        # IMMEDIATE transaction's lock), a launch cannot slip between this check and the
+        # save, so a stale form never puts a launched campaign's content back.
+        if self.instance.pk is not None:
+            still_draft = (
+                Campaign.objects.select_for_update()
+                .filter(pk=self.instance.pk, state__in=Campaign.TRANSITIONS["edit"])
+                .exists()
+            )
+            if not still_draft:
+                raise forms.ValidationError(
+                    _("This campaign was launched meanwhile: it can no longer be changed.")
+                )
+        return cleaned
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    """Drafts may be written here; once launched a campaign is read-only, and its state
+    changes only through the pages' actions (pause, resume, cancel...) and their checks."""
+
+    form = CampaignAdminForm
     list_display = ["name", "state", "voice", "audio_code", "created_by", "launched_at"]
     list_filter = ["state", "voice"]
     search_fields = ["name", "message"]
     filter_horizontal = ["groups"]
     autocomplete_fields = ["audio_code"]
+    # Never editable here, even on a draft: the state machine's and the worker's fields.
     readonly_fields = [
         "state",
         "state_message",
+        "pause_reason",
         "created_by",
         "launched_by",
         "launched_at",
@@ -129,10 +200,23 @@ class CampaignAdmin(admin.ModelAdmin):
         "estimated_credits",
         "balance_before",
         "balance_after",
+        "last_polled_at",
         "results_summary",
         "created_at",
         "updated_at",
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.can_edit:
+            # Content, audience and timing are frozen at launch.
+            editable = [field.name for field in obj._meta.fields if field.editable]
+            return [*editable, "groups", *self.readonly_fields]
+        return self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.can_edit:
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -219,3 +303,12 @@ class ContactImportAdmin(ReadOnlyAdmin):
     list_filter = ["state"]
     search_fields = ["original_name"]
     exclude = ["skipped_rows"]
+
+
+@admin.register(DoNotCallChange)
+class DoNotCallChangeAdmin(ReadOnlyAdmin):
+    list_display = ["contact", "do_not_call", "reason", "source", "changed_by", "created_at"]
+    list_filter = ["do_not_call", "source"]
+    search_fields = ["contact__phone", "contact__first_name", "contact__last_name", "reason"]
+    list_select_related = ["contact", "changed_by"]
+    show_full_result_count = False

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import zip_longest
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Contact, ContactGroup
 from .phones import InvalidPhone, default_phone_region, normalize_phone
+from .text import clean_text
 
 __all__ = [
     "CHUNK_ROWS",
@@ -59,6 +61,7 @@ FIRST_NAME = "first_name"
 LAST_NAME = "last_name"
 EMAIL = "email"
 FULL_NAME = "full_name"
+DO_NOT_CALL = "do_not_call"
 CUSTOM = "custom"
 IGNORE = "ignore"
 
@@ -68,6 +71,7 @@ IMPORT_TARGETS = [
     (LAST_NAME, _("Last name")),
     (FULL_NAME, _("Full name (split into first and last name)")),
     (EMAIL, _("Email")),
+    (DO_NOT_CALL, _("Do not call (sí, x or 1 marks the contact)")),
     (CUSTOM, _("Custom field (kept under the column's name)")),
     (IGNORE, _("Ignore")),
 ]
@@ -143,15 +147,6 @@ class Table:
         else:
             rows = _csv_rows(self.path, self.encoding, self.delimiter, skip=self.header_line)
         return rows
-
-
-# NUL and lone UTF-16 surrogates (from a broken UTF-16 file) are never part of a name,
-# phone or email, and PostgreSQL refuses to store either.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _without_nul(text: str) -> str:
-    return _UNSTORABLE.sub("", text)
 
 
 def open_table(path: Path, *, filename: str) -> Table:
@@ -271,7 +266,7 @@ def _csv_rows(
     try:
         with path.open(encoding=encoding, newline="") as text:
             # Cleaned a physical line at a time: five times fewer calls than cell by cell.
-            clean = (_without_nul(physical) for physical in text)
+            clean = (clean_text(physical) for physical in text)
             for line, cells in enumerate(csv.reader(clean, delimiter=delimiter or ","), start=1):
                 if line > skip:
                     yield line, cells
@@ -369,7 +364,7 @@ def _xlsx_rows(path: Path, *, skip: int) -> Iterator[tuple[int, list[str]]]:
             for index, formula in enumerate(formula_row or ()):
                 if index < len(cells) and not cells[index] and str(formula).startswith("="):
                     cells[index] = formula
-            yield line, [_without_nul(cell) for cell in cells]
+            yield line, [clean_text(cell) for cell in cells]
 
 
 def _find_header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:
@@ -460,6 +455,19 @@ _EMAIL_HEADERS = {
     "e mail 1 value",
     "email 1 value",
 }
+_DO_NOT_CALL_HEADERS = {
+    "no llamar",
+    "no llamar nunca",
+    "do not call",
+    "dont call",
+    "dnc",
+    "bloqueado",
+    "bloqueada",
+    "bloqueados",
+}
+# What a do-not-call cell says to mark the contact (compared as _words gives it). Any
+# other value, empty included, leaves the contact as it is: an import never clears a mark.
+_DO_NOT_CALL_YES = {"si", "x", "1", "true", "yes", "verdadero"}
 # Words that make a header a phone, by how likely it holds a mobile.
 _MOBILE_WORDS = {"celular", "cel", "movil", "mobile", "cell", "cellphone", "whatsapp", "wa"}
 _PHONE_WORDS = {"telefono", "tel", "tlf", "telf", "phone", "telephone", "fono", "numero", "msisdn"}
@@ -535,6 +543,8 @@ def _guess_target(words: str) -> str:
         return FULL_NAME
     if words in _EMAIL_HEADERS:
         return EMAIL
+    if words in _DO_NOT_CALL_HEADERS:
+        return DO_NOT_CALL
     if not words or words.endswith((" type", " label")):
         return IGNORE  # empty column names, and Google's "Phone 1 - Type" and the like
     return CUSTOM
@@ -545,7 +555,8 @@ def guess_mapping(headers: list[str]) -> list[str]:
 
     Exactly one column becomes the phone: the likeliest mobile ("Mobile Phone" before
     "Home Phone", "Phone 1 - Value" before "Phone 2 - Value"); other columns become custom
-    fields, but for names, email, and empty or "... - Type" columns.
+    fields, but for names, email, a do-not-call column ("No llamar", "DNC"), and empty or
+    "... - Type" columns.
     """
     words = [_words(header) for header in headers]
     mapping = [_guess_target(header_words) for header_words in words]
@@ -579,6 +590,7 @@ class _Contact:
     last_name: str
     email: str
     custom_fields: dict[str, str]
+    do_not_call: bool = False  # the file asks to mark this contact do-not-call
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -588,6 +600,7 @@ class _Contact:
             "last_name": self.last_name,
             "email": self.email,
             "custom_fields": self.custom_fields,
+            "do_not_call": self.do_not_call,
         }
 
 
@@ -601,6 +614,7 @@ class _Columns:
     full_name: list[int]
     email: list[tuple[int, str]]
     custom: list[tuple[int, str]]
+    do_not_call: list[int]
 
 
 def _columns(headers: list[str], mapping: list[str]) -> _Columns:
@@ -638,6 +652,7 @@ def _columns(headers: list[str], mapping: list[str]) -> _Columns:
         full_name=indexes(FULL_NAME),
         email=[(index, names[index]) for index in indexes(EMAIL)],
         custom=[(index, names[index]) for index in indexes(CUSTOM)],
+        do_not_call=indexes(DO_NOT_CALL),
     )
 
 
@@ -737,7 +752,11 @@ def _contact(line: int, phone: str, cells: list[str], columns: _Columns) -> _Con
             # Not an email: kept as a custom field under the column's name, not lost.
             custom[name] = value
         break
-    return _Contact(line, phone, first_name[:150], last_name[:150], email, custom)
+    do_not_call = any(
+        (value := _cell(cells, index)) and _words(value) in _DO_NOT_CALL_YES
+        for index in columns.do_not_call
+    )
+    return _Contact(line, phone, first_name[:150], last_name[:150], email, custom, do_not_call)
 
 
 def _chunks(
@@ -831,6 +850,7 @@ class ImportPreview:
     rows: int = 0
     to_create: int = 0
     to_update: int = 0
+    do_not_call: int = 0  # rows whose do-not-call column asks to mark the contact
     skipped_rows: list[SkippedRow] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
 
@@ -848,6 +868,9 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     added_to_group: int = 0
+    do_not_call: int = 0  # rows whose do-not-call column asks to mark the contact
+    marked_do_not_call: int = 0  # contacts newly marked by `mark_do_not_call`
+    calls_cancelled: int = 0  # queued calls that marking excluded
     skipped_rows: list[SkippedRow] = field(default_factory=list)
 
     @property
@@ -879,6 +902,7 @@ def contact_import_preview(*, path: Path, filename: str, mapping: list[str]) -> 
         existing = _existing([row.phone for row in contacts])
         preview.to_update += len(existing)
         preview.to_create += len(contacts) - len(existing)
+        preview.do_not_call += sum(row.do_not_call for row in contacts)
         for row in contacts[: _SAMPLE_ROWS - len(preview.sample)]:
             preview.sample.append(row.as_dict())
     return preview
@@ -892,24 +916,37 @@ def contact_import(
     group: ContactGroup | None = None,
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
+    mark_do_not_call: Callable[[list[str]], tuple[int, int]] | None = None,
 ) -> ImportReport:
     """Create or update a contact per row of the file, and add each to `group`.
 
     A phone already known updates its contact: empty fields are filled, filled ones kept
     unless `overwrite`; custom fields are merged the same way; do-not-call is never
-    cleared. Each chunk of CHUNK_ROWS rows is written in its own transaction, then
-    `progress(rows read so far)` is called. Raises ImportFileError for a file that
-    cannot be read or a mapping without a phone (nothing is written then).
+    cleared. Each chunk of CHUNK_ROWS rows is written in its own transaction, which ends
+    with `mark_do_not_call(phones)` for the chunk's rows whose do-not-call column says
+    yes, which returns (contacts newly marked, queued calls cancelled): a contact is never
+    written without the mark its row asks for. Without the callback such rows are only
+    counted. Then `progress(rows read so far)` is called.
+    Raises ImportFileError for a file that cannot be read or a mapping without a phone
+    (nothing is written then).
     """
     table = open_table(path, filename=filename)
     report = ImportReport()
     for rows_read, contacts, skipped in _chunks(_parse_rows(table, mapping)):
         report.skipped_rows.extend(skipped)
+        write = partial(
+            _import_chunk,
+            contacts,
+            group=group,
+            overwrite=overwrite,
+            report=report,
+            mark_do_not_call=mark_do_not_call,
+        )
         try:
-            _import_chunk(contacts, group=group, overwrite=overwrite, report=report)
+            write()
         except IntegrityError:
             # Another import created some of these phones since we looked: look again.
-            _import_chunk(contacts, group=group, overwrite=overwrite, report=report)
+            write()
         report.rows = rows_read
         if progress is not None:
             progress(rows_read)
@@ -917,7 +954,12 @@ def contact_import(
 
 
 def _import_chunk(
-    rows: list[_Contact], *, group: ContactGroup | None, overwrite: bool, report: ImportReport
+    rows: list[_Contact],
+    *,
+    group: ContactGroup | None,
+    overwrite: bool,
+    report: ImportReport,
+    mark_do_not_call: Callable[[list[str]], tuple[int, int]] | None,
 ) -> None:
     with transaction.atomic():
         existing = _existing([row.phone for row in rows])
@@ -934,10 +976,17 @@ def _import_chunk(
         if group is not None:
             known_ids = [contact.pk for contact in existing.values()]
             added = _add_to_group(group, known_ids=known_ids, new_ids=new_ids)
+        do_not_call = [row.phone for row in rows if row.do_not_call]
+        marked = cancelled = 0
+        if do_not_call and mark_do_not_call is not None:
+            marked, cancelled = mark_do_not_call(do_not_call)
     report.created += len(new)
     report.updated += len(changed)
     report.unchanged += len(existing) - len(changed)
     report.added_to_group += added
+    report.do_not_call += len(do_not_call)
+    report.marked_do_not_call += marked
+    report.calls_cancelled += cancelled
 
 
 # The ORM's bulk_create and bulk_update prepare every value of every object in Python:

@@ -248,9 +248,10 @@ class AudioCode(TimeStamped):
 
 
 class CampaignQuerySet(models.QuerySet):
-    def move(self, pk: int, action: str, *, extra: Q | None = None, **values) -> bool:
+    def move(self, pk: int, action: str, *, extra=None, **values) -> bool:
         """Apply `action` to campaign `pk` if its state allows it, in one conditional
-        UPDATE (with `extra` narrowing it further); `values` are the columns it sets.
+        UPDATE (with `extra`, a Q or Exists, narrowing it further); `values` are the
+        columns it sets.
         Returns whether the campaign moved."""
         allowed = self.filter(pk=pk, state__in=self.model.TRANSITIONS[action])
         if extra is not None:
@@ -301,6 +302,8 @@ class Campaign(TimeStamped):
     SENDING_STATES = (State.SENDING,)
     # States in which pages keep refreshing: something is about to happen.
     LIVE_STATES = (State.SCHEDULED, State.SENDING)
+    # Launched and not over: may still send.
+    ACTIVE_STATES = (State.SCHEDULED, State.SENDING, State.PAUSED)
 
     name = models.CharField(_("name"), max_length=200)
     voice = models.CharField(_("voice"), max_length=20, choices=Voice.choices, blank=True)

@@ -483,11 +483,20 @@ class OnurixClient:
         """One HTTP request; the decoded JSON body (key scrubbed) or an OnurixError."""
         if method == "GET":
             params = {"client": self.client_id, "key": self._key, **(params or {})}
+        try:
+            # Built apart from sending, so that a failure here is known to have sent
+            # nothing (a text that cannot be encoded: a lone surrogate, say).
+            prepared = self._session.prepare_request(
+                requests.Request(method, self.base_url + path, params=params, data=data)
+            )
+        except (UnicodeError, ValueError, TypeError, requests.RequestException) as exc:
+            raise OnurixInvalidRequest(
+                self._redact(f"The request could not be built, nothing was sent: {exc}")
+            ) from None
+        environment = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
         started = time.perf_counter()
         try:
-            response = self._session.request(
-                method, self.base_url + path, params=params, data=data, timeout=self.timeout
-            )
+            response = self._session.send(prepared, timeout=self.timeout, **environment)
         except requests.RequestException as exc:
             logger.debug(
                 "Onurix %s %s failed after %.0f ms: %s",

@@ -1,12 +1,21 @@
 """Read queries the pages need: counts, totals and filtered lists."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
-from .models import AudioCode, CallResult, Campaign, CampaignTotals, Contact, ContactGroup
+from .models import (
+    AudioCode,
+    CallResult,
+    Campaign,
+    CampaignTotals,
+    Contact,
+    ContactGroup,
+    DoNotCallChange,
+)
 from .phones import phone_search_digits
 
 
@@ -49,9 +58,7 @@ def dashboard_totals() -> dict[str, int]:
         "groups": ContactGroup.objects.count(),
         "audio_codes": AudioCode.objects.count(),
         "campaigns": Campaign.objects.count(),
-        "campaigns_active": Campaign.objects.filter(
-            state__in=[Campaign.State.SENDING, Campaign.State.SCHEDULED, Campaign.State.PAUSED]
-        ).count(),
+        "campaigns_active": Campaign.objects.filter(state__in=Campaign.ACTIVE_STATES).count(),
     }
 
 
@@ -99,6 +106,11 @@ def contact_call_history(*, contact: Contact) -> QuerySet[CallResult]:
     )
 
 
+def contact_do_not_call_history(*, contact: Contact) -> QuerySet[DoNotCallChange]:
+    """Every mark and clearing of a contact's do-not-call flag, newest first."""
+    return contact.do_not_call_changes.select_related("changed_by").order_by("-created_at", "-id")
+
+
 def group_members(*, group: ContactGroup, search: str = "") -> QuerySet[Contact]:
     return contact_list(search=search, group_id=group.pk)
 
@@ -120,7 +132,7 @@ def audio_code_list(*, search: str = "") -> QuerySet[AudioCode]:
 def campaigns_with_progress(*, campaigns: list[Campaign]) -> list[Campaign]:
     """Attach `progress` to each launched campaign of a page (totals from campaign_list)."""
     for campaign in campaigns:
-        if campaign.state != Campaign.State.DRAFT:
+        if campaign.is_launched:
             campaign._fresh_totals = campaign.totals
             campaign.progress = campaign_progress(campaign=campaign)
     return campaigns
@@ -143,11 +155,28 @@ def campaign_progress(*, campaign: Campaign) -> dict:
     }
 
 
-def campaign_unknown_estimate(*, campaign: Campaign) -> tuple[int, Decimal]:
-    """Unknown phones of a campaign and what re-sending them would cost (estimated)."""
+def resendable_unknown(*, campaign: Campaign) -> QuerySet[CallResult]:
+    """The unknown phones of a campaign that a re-send would queue: all but those whose
+    contact is do-not-call now (their call may have happened; they are never re-sent)."""
+    do_not_call = Contact.objects.filter(do_not_call=True).values("phone")
+    return CallResult.objects.filter(campaign=campaign, state=CallResult.State.UNKNOWN).exclude(
+        phone__in=do_not_call
+    )
+
+
+@dataclass(frozen=True)
+class ResendEstimate:
+    phones: int  # phones a re-send would queue
+    credits: Decimal  # what calling them would cost (estimated)
+    do_not_call: int  # unknown phones left out: do-not-call now
+
+
+def campaign_unknown_estimate(*, campaign: Campaign) -> ResendEstimate:
+    """What re-sending a campaign's unknown phones would do and cost."""
     unknown = campaign_totals(campaign=campaign).unknown
+    phones = resendable_unknown(campaign=campaign).count() if unknown else 0
     per_call, _from_history = credits_per_call_estimate()
-    return unknown, per_call * unknown
+    return ResendEstimate(phones=phones, credits=per_call * phones, do_not_call=unknown - phones)
 
 
 def custom_field_names(*, group_ids: list[int]) -> set[str]:

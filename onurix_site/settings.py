@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "campaigns.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -201,6 +202,8 @@ ONURIX_CREDITS_PER_CALL = env.float("ONURIX_CREDITS_PER_CALL", default=1.0)
 # A phone that answered a call in the last N days is left out (0: rule off).
 CAMPAIGN_CALLING_HOURS = env.str("CAMPAIGN_CALLING_HOURS", default="ley2300")
 CAMPAIGN_CONTACT_FREQUENCY_DAYS = env.int("CAMPAIGN_CONTACT_FREQUENCY_DAYS", default=7)
+# Test calls spend credits too: at most this many per person in any hour.
+CAMPAIGN_TEST_CALLS_PER_HOUR = env.int("CAMPAIGN_TEST_CALLS_PER_HOUR", default=10)
 
 # Contacts: the region assumed for phones typed without a country code, and the largest
 # file the import accepts.

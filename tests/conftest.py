@@ -1,7 +1,7 @@
 import pytest
 
 from campaigns.roles import EDITOR, LAUNCHER, READ_ONLY, ensure_roles
-from tests.factories import make_user
+from tests.factories import DB_TASKS, make_user
 
 
 def _user_with_role(role: str):
@@ -28,6 +28,32 @@ def read_only_user(db):
 @pytest.fixture
 def editor_user(db):
     return _user_with_role(EDITOR)
+
+
+@pytest.fixture
+def no_role_user(db):
+    """Signed in, but nobody gave them a role yet."""
+    return make_user()
+
+
+@pytest.fixture
+def onurix(settings, make_sandbox):
+    """Point the app at a fresh sandbox, with the real task backend (tasks wait in the
+    database: tests run the dispatch themselves) and calling hours always open; returns
+    a function that starts the sandbox with options and returns it."""
+    settings.TASKS = DB_TASKS
+    settings.ONURIX_CLIENT_ID = "1000"
+    settings.ONURIX_KEY = "sandbox-key"
+    settings.ONURIX_TIMEOUT = 2
+    settings.CAMPAIGN_CALLING_HOURS = "always"
+    settings.ONURIX_NOT_REACHED_RETRIES = 1
+
+    def start(**options):
+        sandbox = make_sandbox(**options)
+        settings.ONURIX_BASE_URL = sandbox.url
+        return sandbox
+
+    return start
 
 
 @pytest.fixture

@@ -5,7 +5,14 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from campaigns.models import CallResult, CampaignTotals, ContactImport, OnurixRequest, TestCall
+from campaigns.models import (
+    CallResult,
+    CampaignTotals,
+    ContactImport,
+    DoNotCallChange,
+    OnurixRequest,
+    TestCall,
+)
 from tests.factories import (
     make_audio_code,
     make_campaign,
@@ -17,7 +24,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 CAMPAIGN_MODELS = [model for model in admin.site._registry if model._meta.app_label == "campaigns"]
-READ_ONLY_MODELS = {CallResult, ContactImport, OnurixRequest, TestCall}
+READ_ONLY_MODELS = {CallResult, ContactImport, DoNotCallChange, OnurixRequest, TestCall}
 
 
 def _ids(model):

@@ -574,8 +574,26 @@ def test_write_report_csv(tmp_path):
 
 def test_import_targets_cover_every_guess():
     values = {value for value, _label in IMPORT_TARGETS}
-    assert values == {"phone", "first_name", "last_name", "email", "full_name", "custom", "ignore"}
-    headers = ["Teléfono", "NOMBRE", "apellidos", "E-mail", "Nombre completo", "Ciudad", ""]
+    assert values == {
+        "phone",
+        "first_name",
+        "last_name",
+        "email",
+        "full_name",
+        "do_not_call",
+        "custom",
+        "ignore",
+    }
+    headers = [
+        "Teléfono",
+        "NOMBRE",
+        "apellidos",
+        "E-mail",
+        "Nombre completo",
+        "No llamar",
+        "Ciudad",
+        "",
+    ]
     assert set(guess_mapping(headers)) <= values
 
 

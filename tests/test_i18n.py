@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import CallResult
+from campaigns.models import CallResult, DoNotCallChange
 from tests.factories import make_audio_code, make_campaign, make_contact, make_group, make_result
 
 PO_FILE = settings.BASE_DIR / "locale" / "es" / "LC_MESSAGES" / "django.po"
@@ -158,7 +158,10 @@ def pages_with_data(db):
     group = make_group(name="Pacientes Chapinero", description="Sede norte")
     contact = make_contact(first_name="Ana", last_name="Muñoz", email="ana@example.com")
     contact.groups.add(group)
-    make_contact(phone="573009998877", do_not_call=True, do_not_call_reason="Se quejó")
+    marked = make_contact(phone="573009998877", do_not_call=True, do_not_call_reason="Se quejó")
+    DoNotCallChange.objects.create(
+        contact=marked, do_not_call=True, reason="Se quejó", source=DoNotCallChange.Source.LIST
+    )
     make_audio_code(name="Aviso de corte", code="7d1c4a3e-aaaa-4bbb-8ccc-123456789012")
     campaign = make_campaign(name="Recordatorio de citas", message="Hola {nombre}")
     make_result(campaign=campaign, contact=contact, phone=contact.phone)
@@ -184,6 +187,8 @@ def pages_with_data(db):
         reverse("audio_code_list"),
         reverse("campaign_list"),
         reverse("campaign_detail", args=[campaign.pk]),
+        reverse("contact_detail", args=[marked.pk]),
+        reverse("contact_update", args=[marked.pk]),
     ]
     return urls, data
 

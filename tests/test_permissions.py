@@ -14,8 +14,10 @@ from tests.factories import make_audio_code, make_campaign, make_contact, make_g
 pytestmark = pytest.mark.django_db
 
 ANY, VIEW, EDIT, LAUNCH = "any", "view", "edit", "launch"
-LEVEL = {"read_only": 1, "editor": 2, "launcher": 3}
-NEEDED = {ANY: 0, VIEW: 1, EDIT: 2, LAUNCH: 3}
+# A signed-in person without a role gets nothing at all, not even the dashboard (which
+# would read the Onurix balance for them): ANY is the level of any role.
+LEVEL = {"no_role": 0, "read_only": 1, "editor": 2, "launcher": 3}
+NEEDED = {ANY: 1, VIEW: 1, EDIT: 2, LAUNCH: 3}
 
 # url name: (method, level needed). Written by hand on purpose: a new view must be added
 # here, with a decision about who may use it.
@@ -50,7 +52,7 @@ TABLE = {
     "campaign_results": ("get", VIEW),
     "campaign_results_csv": ("get", VIEW),
     "campaign_results_xlsx": ("get", VIEW),
-    "campaign_refresh": ("post", VIEW),
+    "campaign_refresh": ("post", EDIT),
     "campaign_create": ("get", EDIT),
     "campaign_update": ("get", EDIT),
     "campaign_follow_up": ("post", EDIT),
@@ -111,12 +113,17 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, objects, name):
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("role", ["read_only", "editor", "launcher"])
+@pytest.mark.parametrize("role", ["no_role", "read_only", "editor", "launcher"])
 @pytest.mark.parametrize("name", sorted(TABLE))
 def test_each_role_gets_what_it_may_and_nothing_more(
-    client, objects, name, role, read_only_user, editor_user, user
+    client, objects, name, role, no_role_user, read_only_user, editor_user, user
 ):
-    person = {"read_only": read_only_user, "editor": editor_user, "launcher": user}[role]
+    person = {
+        "no_role": no_role_user,
+        "read_only": read_only_user,
+        "editor": editor_user,
+        "launcher": user,
+    }[role]
     client.force_login(person)
     method, level = TABLE[name]
     response = getattr(client, method)(_url(name, objects), HTTP_ACCEPT_LANGUAGE="en")

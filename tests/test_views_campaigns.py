@@ -133,8 +133,10 @@ def test_edit_a_draft(auth_client, group):
 def test_editing_a_launched_campaign_is_refused(auth_client, group):
     campaign = _draft(group, state=Campaign.State.SENDING)
     url = reverse("campaign_update", args=[campaign.pk])
-    response = _post(auth_client, url, {"name": "Otro", "voice": "Mia", "message": "Hola"})
-    assert response.status_code == 302 and response["Location"] == campaign.get_absolute_url()
+    data = {"name": "Otro", "voice": "Mia", "message": "Hola", "retries": 1, "groups": [group.pk]}
+    response = _post(auth_client, url, data)
+    assert response.status_code == 200
+    assert "launched meanwhile: your changes were not saved" in response.text
     campaign.refresh_from_db()
     assert campaign.name == "Citas"
     page = _get(auth_client, url)
@@ -283,7 +285,7 @@ def test_resend_unknown_asks_first_with_the_count_and_cost(
     assert CallResult.objects.filter(state=CallResult.State.UNKNOWN).count() == 2
 
     with django_capture_on_commit_callbacks(execute=False):
-        response = _post(auth_client, url, follow=True)
+        response = _post(auth_client, url, {"expected": 2}, follow=True)
     assert "2 phones with an unknown outcome were queued again." in _texts(response)
     assert CallResult.objects.filter(state=CallResult.State.QUEUED).count() == 2
 

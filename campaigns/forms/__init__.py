@@ -1,7 +1,7 @@
 """Input validation only: forms never write and never call Onurix."""
 
 from .audio import AudioCodeForm
-from .campaigns import CampaignForm, TestCallForm
+from .campaigns import CampaignForm, ResendForm, ResultsActionForm, TestCallForm
 from .contacts import ContactBulkForm, ContactForm, GroupForm, PastePhonesForm
 from .imports import ImportMappingForm, ImportUploadForm
 
@@ -14,5 +14,7 @@ __all__ = [
     "ImportMappingForm",
     "ImportUploadForm",
     "PastePhonesForm",
+    "ResendForm",
+    "ResultsActionForm",
     "TestCallForm",
 ]

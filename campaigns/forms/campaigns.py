@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from .. import selectors
 from ..calling_hours import BOGOTA, calling_window
-from ..models import AudioCode, Campaign, ContactGroup, Voice
+from ..models import AudioCode, CallResult, Campaign, ContactGroup, Voice
 from ..personalisation import (
     BUILT_IN_NAMES,
     MESSAGE_MAX_LENGTH,
@@ -316,3 +316,46 @@ class TestCallForm(forms.Form):
             return normalize_phone(self.cleaned_data["phone"])
         except InvalidPhone as error:
             raise forms.ValidationError(error.reason) from None
+
+
+class ResendForm(forms.Form):
+    """The confirmation of a re-send: the number of unknown phones the person saw."""
+
+    expected = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class ResultsActionForm(forms.Form):
+    """An action on phones selected in a campaign's results."""
+
+    ACTIONS = [("do_not_call", _("Mark do-not-call")), ("add_to_group", _("Add to group"))]
+    CHOOSE_ACTION = _("Choose what to do with the selected phones.")
+    CHOOSE_GROUP = _("Choose the group to add the phones to.")
+
+    action = forms.ChoiceField(
+        choices=ACTIONS,
+        error_messages={"required": CHOOSE_ACTION, "invalid_choice": CHOOSE_ACTION},
+    )
+    results = forms.ModelMultipleChoiceField(
+        queryset=CallResult.objects.none(),
+        error_messages={
+            "required": _("Select at least one phone first."),
+            "invalid_choice": _("Some selected phones are not in this campaign: select again."),
+            "invalid_pk_value": _("Some selected phones are not in this campaign: select again."),
+        },
+    )
+    group = forms.ModelChoiceField(
+        queryset=ContactGroup.objects.all(),
+        required=False,
+        error_messages={"invalid_choice": CHOOSE_GROUP},
+    )
+
+    def __init__(self, *args, campaign: Campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["results"].queryset = CallResult.objects.filter(campaign=campaign)
+
+    def clean(self):
+        cleaned = super().clean()
+        wants_group = cleaned.get("action") == "add_to_group"
+        if wants_group and not cleaned.get("group") and "group" not in self.errors:
+            self.add_error("group", self.CHOOSE_GROUP)
+        return cleaned

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Contact, ContactGroup
 from ..phones import InvalidPhone, normalize_phone, parse_phone_list
+from ..text import clean_text
 
 MAX_CUSTOM_FIELDS = 50
 
@@ -15,7 +16,7 @@ def _parse_custom_fields(text: str) -> dict[str, str]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        name, separator, value = line.partition("=")
+        name, separator, value = clean_text(line).partition("=")
         name = name.strip()
         if not separator or not name:
             raise forms.ValidationError(
@@ -30,7 +31,14 @@ def _parse_custom_fields(text: str) -> dict[str, str]:
 
 
 class ContactForm(forms.ModelForm):
-    """Add or edit a contact. The phone is accepted in any format and stored normalised."""
+    """Add or edit a contact. The phone is accepted in any format and stored normalised.
+
+    Unticking "do not call" on a marked contact lets credits be spent on the person
+    again: only someone who may launch campaigns can (`can_clear_do_not_call`; for
+    anyone else the mark is shown, not editable, and a forged POST is refused next to
+    the field), and only with a reason (`clear_reason`). The reason of a mark is the one
+    given when it was made.
+    """
 
     phone = forms.CharField(
         label=_("Phone"),
@@ -49,6 +57,15 @@ class ContactForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    clear_reason = forms.CharField(
+        label=_("If you untick it: why may this person be called again?"),
+        max_length=255,
+        required=False,
+        help_text=_(
+            "Required to remove the mark, for example: she asked to be called again. "
+            "It is kept in the contact's history."
+        ),
+    )
 
     class Meta:
         model = Contact
@@ -62,13 +79,24 @@ class ContactForm(forms.ModelForm):
             "do_not_call_reason",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, can_clear_do_not_call: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicate: Contact | None = None
         if self.instance.pk and not self.is_bound:
             self.initial["custom_fields_text"] = "\n".join(
                 f"{name} = {value}" for name, value in self.instance.custom_fields.items()
             )
+        # The instance still holds what the database has: the form has not cleaned yet.
+        self.was_do_not_call = bool(self.instance.pk and self.instance.do_not_call)
+        self.can_clear_do_not_call = can_clear_do_not_call
+        # The template shows the mark without a checkbox to untick, and sends it back.
+        self.do_not_call_locked = self.was_do_not_call and not can_clear_do_not_call
+        if self.was_do_not_call:
+            reason = self.fields["do_not_call_reason"]
+            reason.disabled = True
+            reason.help_text = _("Given when the contact was marked; see the history.")
+        if not self.was_do_not_call or self.do_not_call_locked:
+            del self.fields["clear_reason"]
 
     def clean_phone(self):
         try:
@@ -88,7 +116,18 @@ class ContactForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("do_not_call"):
+        clearing = self.was_do_not_call and not cleaned.get("do_not_call")
+        if clearing and not self.can_clear_do_not_call:
+            self.add_error(
+                "do_not_call",
+                _(
+                    "Only someone who can launch campaigns may remove the do-not-call mark. "
+                    "The contact is still marked."
+                ),
+            )
+        elif clearing and not cleaned.get("clear_reason", "").strip():
+            self.add_error("clear_reason", _("Write why this person may be called again."))
+        if not cleaned.get("do_not_call") and not self.was_do_not_call:
             cleaned["do_not_call_reason"] = ""
         return cleaned
 

@@ -78,7 +78,7 @@ class ImportMappingForm(forms.Form):
                 if target == "phone" or not phone_columns:
                     self.add_error(f"column_{index}", message)
                     break
-        for target in ("first_name", "last_name", "email", "full_name"):
+        for target in ("first_name", "last_name", "email", "full_name", "do_not_call"):
             if mapping.count(target) > 1:
                 self.add_error(None, _("Two columns are mapped to the same field."))
                 break

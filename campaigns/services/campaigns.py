@@ -7,8 +7,9 @@ holds a database transaction open while Onurix is called.
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
@@ -17,14 +18,27 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .. import onurix, tasks
 from ..calling_hours import CallingWindow, calling_window
-from ..models import CallResult, Campaign, Contact, OnurixRequest, TestCall
-from ..personalisation import count_requests, has_placeholders, render_message
+from ..models import (
+    AudioCode,
+    CallResult,
+    Campaign,
+    Contact,
+    ContactGroup,
+    OnurixRequest,
+    TestCall,
+)
+from ..personalisation import (
+    MESSAGE_MAX_LENGTH,
+    count_requests,
+    has_placeholders,
+    render_message,
+)
 from ..phones import parse_phone_list
-from ..selectors import credits_per_call_estimate
+from ..selectors import credits_per_call_estimate, resendable_unknown
 from .onurix_health import OnurixHealth, onurix_health
 
 logger = logging.getLogger(__name__)
@@ -89,8 +103,9 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
     """Who a campaign would call now, and who is left out and why.
 
     Group members come first, then the phones typed by hand. A phone is called once; a
-    do-not-call contact, an invalid phone, a repeated phone and a phone that answered a
-    call recently (the contact-frequency rule) are left out with that reason.
+    do-not-call contact, an invalid phone, a repeated phone, a phone that answered a call
+    recently (the contact-frequency rule) and a contact whose personalised text is longer
+    than MESSAGE_MAX_LENGTH are left out with that reason.
     """
     to_call: list[AudienceEntry] = []
     excluded: list[ExcludedPhone] = []
@@ -118,7 +133,10 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
                 if personalised
                 else message
             )
-            to_call.append(AudienceEntry(phone, contact_id, text))
+            if len(text) > MESSAGE_MAX_LENGTH:
+                excluded.append(ExcludedPhone(phone, contact_id, Reason.TOO_LONG))
+            else:
+                to_call.append(AudienceEntry(phone, contact_id, text))
 
     group_ids = list(campaign.groups.values_list("pk", flat=True))
     if group_ids:
@@ -196,25 +214,69 @@ def campaign_preview(*, campaign: Campaign) -> CampaignPreview:
     )
 
 
-def campaign_save(*, campaign: Campaign | None = None, user, groups, **fields) -> Campaign:
-    """Create a draft, or change one. Raises ValidationError once it was launched."""
-    launched = (
-        campaign is not None
-        and campaign.pk is not None
-        and not Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).exists()
-    )
-    if launched:
-        raise ValidationError(_("This campaign was launched: it can no longer be changed."))
-    campaign = campaign or Campaign(created_by=user)
-    for name, value in fields.items():
-        setattr(campaign, name, value)
-    if campaign.uses_audio:
-        campaign.voice, campaign.message = "", ""
+class CampaignNotDraft(ValidationError):
+    """The campaign was launched (or left draft) before this change could be saved."""
+
+
+def campaign_save(
+    *,
+    campaign: Campaign | None = None,
+    user,
+    name: str,
+    voice: str,
+    message: str,
+    audio_code: AudioCode | None,
+    retries: int,
+    leave_voicemail: bool,
+    groups: Iterable[ContactGroup],
+    extra_phones: str = "",
+    scheduled_at: datetime | None = None,
+    calling_window_start: time | None = None,
+    calling_window_end: time | None = None,
+    parent: Campaign | None = None,
+) -> Campaign:
+    """Create a draft, or change one.
+
+    A change is saved only while the campaign is still a draft, checked by the same
+    conditional UPDATE that writes it: an edit racing a launch either lands before the
+    launch freezes the audience, or raises CampaignNotDraft and changes nothing.
+    Raises ValidationError for content that breaks the model's rules.
+    """
+    values = {
+        "name": name,
+        "voice": "" if audio_code is not None else voice,
+        "message": "" if audio_code is not None else message,
+        "audio_code": audio_code,
+        "retries": retries,
+        "leave_voicemail": leave_voicemail,
+        "extra_phones": extra_phones,
+        "scheduled_at": scheduled_at,
+        "calling_window_start": calling_window_start,
+        "calling_window_end": calling_window_end,
+    }
+    draft = Campaign(created_by=user, parent=parent, **values)
+    if campaign is not None and campaign.pk is not None:
+        draft.pk, draft.created_by_id, draft.parent_id = (
+            campaign.pk,
+            campaign.created_by_id,
+            campaign.parent_id,
+        )
+    draft.full_clean(exclude=["groups", "created_by", "parent"], validate_unique=False)
     with transaction.atomic():
-        campaign.full_clean(exclude=["groups"])
-        campaign.save()
-        campaign.groups.set(groups)
-    return campaign
+        if draft.pk is None:
+            draft.save()
+        elif not Campaign.objects.move(draft.pk, "edit", **values):
+            raise CampaignNotDraft(
+                _(
+                    "This campaign was launched meanwhile: your changes were not saved. "
+                    "Nothing else changed; copy what you need from this page."
+                )
+            )
+        draft.groups.set(groups)
+    if campaign is not None:
+        campaign.refresh_from_db()
+        return campaign
+    return draft
 
 
 def campaign_launch(*, campaign: Campaign, user) -> bool:
@@ -224,46 +286,56 @@ def campaign_launch(*, campaign: Campaign, user) -> bool:
     Raises ValidationError when there is no phone to call, or when the live balance cannot
     cover the estimate (or cannot be read).
     """
-    if campaign.state != Campaign.State.DRAFT:
+    if not campaign.can("launch"):
         return False
-    audience = campaign_audience(campaign=campaign)
-    if not audience.to_call:
-        raise ValidationError(_("There is no phone to call: every phone was left out."))
-    _per_call, estimated, _from_history = _estimate(len(audience.to_call))
+    # A first look, outside any transaction: the balance is read over HTTP.
+    _check_launchable(campaign_audience(campaign=campaign))
     health = onurix_health()
     if not health.ok:
         raise ValidationError(
             _("Onurix could not confirm the balance: %(problem)s %(fix)s")
             % {"problem": health.problem, "fix": health.fix}
         )
-    if health.balance < estimated:
-        raise ValidationError(
-            _(
-                "The balance (%(balance)s credits) cannot cover the estimate of %(estimate)s "
-                "credits. Buy credits in Onurix or reduce the audience."
-            )
-            % {"balance": _number(health.balance), "estimate": _number(estimated)}
-        )
-    now = timezone.now()
-    scheduled = campaign.scheduled_at is not None and campaign.scheduled_at > now
-    new_state = Campaign.State.SCHEDULED if scheduled else Campaign.State.SENDING
     with transaction.atomic():
-        # The conditional update is the lock: of two launches, one changes the row.
-        claimed = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.DRAFT).update(
-            state=new_state,
+        # Under the row's lock (SQLite's write lock on an IMMEDIATE transaction): an edit
+        # saved since the first look is what gets frozen, and none can land from now on.
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if locked is None or not locked.can("launch"):
+            return False
+        audience = campaign_audience(campaign=locked)
+        _check_launchable(audience)
+        _per_call, estimated, _from_history = _estimate(len(audience.to_call))
+        if health.balance < estimated:
+            raise ValidationError(
+                _(
+                    "The balance (%(balance)s credits) cannot cover the estimate of "
+                    "%(estimate)s credits. Buy credits in Onurix or reduce the audience."
+                )
+                % {"balance": _number(health.balance), "estimate": _number(estimated)}
+            )
+        now = timezone.now()
+        scheduled = locked.scheduled_at is not None and locked.scheduled_at > now
+        moved = Campaign.objects.move(
+            campaign.pk,
+            "launch",
+            state=Campaign.State.SCHEDULED if scheduled else Campaign.State.SENDING,
             launched_by=user,
             launched_at=now,
             estimated_credits=estimated,
             balance_before=health.balance,
             state_message="",
-            updated_at=now,
         )
-        if not claimed:
+        if not moved:
             return False
-        _freeze_audience(campaign, audience)
+        _freeze_audience(locked, audience)
         transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
     campaign.refresh_from_db()
     return True
+
+
+def _check_launchable(audience: Audience) -> None:
+    if not audience.to_call:
+        raise ValidationError(_("There is no phone to call: every phone was left out."))
 
 
 def _number(value: Decimal) -> str:
@@ -317,73 +389,95 @@ def enqueue_dispatch(*, campaign_id: int, run_after=None) -> None:
 
 def campaign_pause(*, campaign: Campaign, user) -> bool:
     """Stop sending after the requests in flight. False if it was not sending or scheduled."""
-    paused = Campaign.objects.filter(
-        pk=campaign.pk, state__in=[Campaign.State.SENDING, Campaign.State.SCHEDULED]
-    ).update(
+    return Campaign.objects.move(
+        campaign.pk,
+        "pause",
         state=Campaign.State.PAUSED,
         state_message=_("Paused by %(user)s.") % {"user": user},
         pause_reason=Campaign.PauseReason.USER,
-        updated_at=timezone.now(),
     )
-    return bool(paused)
 
 
 def campaign_resume(*, campaign: Campaign, user) -> bool:
     """Carry on sending a paused campaign (or wait for its start time)."""
     now = timezone.now()
-    campaign.refresh_from_db()
-    state = (
-        Campaign.State.SCHEDULED
-        if campaign.scheduled_at and campaign.scheduled_at > now and not campaign.started_at
-        else Campaign.State.SENDING
-    )
     with transaction.atomic():
-        resumed = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.PAUSED).update(
-            state=state, state_message="", pause_reason="", updated_at=now
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if locked is None or not locked.can("resume"):
+            return False
+        waits = locked.scheduled_at and locked.scheduled_at > now and not locked.started_at
+        Campaign.objects.move(
+            campaign.pk,
+            "resume",
+            state=Campaign.State.SCHEDULED if waits else Campaign.State.SENDING,
+            state_message="",
+            pause_reason="",
         )
-        if resumed:
-            transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
-    return bool(resumed)
+        transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
+    return True
 
 
-def campaign_cancel(*, campaign: Campaign, user) -> int:
-    """Stop for good: phones not sent yet become cancelled. Returns how many."""
+def campaign_cancel(*, campaign: Campaign, user) -> int | None:
+    """Stop for good: phones not sent yet become cancelled. Returns how many, or None
+    when the campaign could not be cancelled (a draft, or already over)."""
     now = timezone.now()
     with transaction.atomic():
-        stopped = Campaign.objects.filter(
-            pk=campaign.pk,
-            state__in=[
-                Campaign.State.SCHEDULED,
-                Campaign.State.SENDING,
-                Campaign.State.PAUSED,
-            ],
-        ).update(
+        stopped = Campaign.objects.move(
+            campaign.pk,
+            "cancel",
             state=Campaign.State.CANCELLED,
             state_message=_("Cancelled by %(user)s.") % {"user": user},
             finished_at=now,
-            updated_at=now,
         )
         if not stopped:
-            return 0
+            return None
         return CallResult.objects.filter(campaign=campaign, state=CallResult.State.QUEUED).update(
             state=CallResult.State.CANCELLED, updated_at=now
         )
 
 
-def campaign_resend_unknown(*, campaign: Campaign, user) -> int:
+class ResendCountChanged(ValidationError):
+    """The number of unknown phones is no longer the one the person confirmed."""
+
+
+def campaign_resend_unknown(*, campaign: Campaign, user, expected: int) -> int:
     """Queue again the phones whose outcome is unknown: a deliberate choice of the user,
-    who accepts that some of them may be called twice. Returns how many."""
+    who accepts that some of them may be called twice. Returns how many.
+
+    A phone whose contact is do-not-call now stays unknown. Exactly `expected` phones
+    (the count the confirmation showed) are queued, or none:
+    raises ResendCountChanged when the count changed meanwhile, and ValidationError when
+    the campaign's state does not allow it (cancelled, draft). A finished campaign sends
+    again; a paused one stays paused (its phones go out when a person resumes it).
+    """
     now = timezone.now()
     with transaction.atomic():
-        count = CallResult.objects.filter(campaign=campaign, state=CallResult.State.UNKNOWN).update(
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if locked is None or not locked.can("resend"):
+            raise ValidationError(
+                _("Unknown phones cannot be sent again: this campaign is %(state)s.")
+                % {"state": (locked or campaign).get_state_display().lower()}
+            )
+        count = resendable_unknown(campaign=campaign).update(
             state=CallResult.State.QUEUED, claim_token=None, updated_at=now
         )
+        if count != expected:
+            # Raised inside the transaction: the update above is rolled back.
+            raise ResendCountChanged(
+                _(
+                    "The number of phones with an unknown outcome changed to %(count)s "
+                    "while you were confirming: nothing was sent. Check the new figures."
+                )
+                % {"count": count}
+            )
         if not count:
             return 0
-        Campaign.objects.filter(pk=campaign.pk).update(
-            state=Campaign.State.SENDING, state_message="", finished_at=None, updated_at=now
-        )
-        transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
+        if locked.state == Campaign.State.FINISHED:
+            Campaign.objects.move(
+                campaign.pk, "resend", state=Campaign.State.SENDING, finished_at=None
+            )
+        if locked.state != Campaign.State.PAUSED:
+            transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
     logger.info("Campaign %s: %s unknown phones re-queued by %s", campaign.pk, count, user)
     return count
 
@@ -391,11 +485,38 @@ def campaign_resend_unknown(*, campaign: Campaign, user) -> int:
 def campaign_test_call(*, campaign: Campaign, phone: str, user) -> TestCall:
     """Send the campaign's exact content to one phone now, apart from its results.
 
-    Only before launch: raises ValidationError for a launched campaign.
+    Under the same rules as the campaign's calls: raises ValidationError for a launched
+    campaign, a do-not-call phone, outside the calling hours, past
+    CAMPAIGN_TEST_CALLS_PER_HOUR test calls of this person in the last hour, or a text
+    longer than MESSAGE_MAX_LENGTH once personalised for that phone's contact.
     """
-    if campaign.state != Campaign.State.DRAFT:
+    if not campaign.can("launch"):
         raise ValidationError(_("Test calls are made before launching."))
     contact = Contact.objects.filter(phone=phone).first()
+    if contact is not None and contact.do_not_call:
+        raise ValidationError(
+            _("%(phone)s is marked do-not-call: it is never called, not even for a test.")
+            % {"phone": phone}
+        )
+    now = timezone.now()
+    window = campaign_window(campaign)
+    if not window.is_open(now):
+        raise ValidationError(
+            _("Test calls follow the calling hours too: %(wait)s")
+            % {"wait": window.describe_wait(now)}
+        )
+    limit = settings.CAMPAIGN_TEST_CALLS_PER_HOUR
+    recent = TestCall.objects.filter(requested_by=user, created_at__gte=now - timedelta(hours=1))
+    if recent.count() >= limit:
+        raise ValidationError(
+            ngettext(
+                "You made %(limit)s test call in the last hour, the most allowed: try again later.",
+                "You made %(limit)s test calls in the last hour, the most allowed: try "
+                "again later.",
+                limit,
+            )
+            % {"limit": limit}
+        )
     message = ""
     if not campaign.uses_audio:
         message = render_message(
@@ -404,6 +525,14 @@ def campaign_test_call(*, campaign: Campaign, phone: str, user) -> TestCall:
             last_name=contact.last_name if contact else "",
             custom_fields=contact.custom_fields if contact else None,
         )
+        if len(message) > MESSAGE_MAX_LENGTH:
+            raise ValidationError(
+                _(
+                    "For this phone's contact the message is %(length)s characters long once "
+                    "personalised, more than %(max)s: shorten it or the contact's fields."
+                )
+                % {"length": len(message), "max": MESSAGE_MAX_LENGTH}
+            )
     request = OnurixRequest.objects.create(
         campaign=campaign, kind=OnurixRequest.Kind.SEND, phones=phone, phone_count=1
     )

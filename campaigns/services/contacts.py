@@ -4,26 +4,98 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..contact_import import csv_safe
-from ..models import Contact, ContactGroup
+from ..models import CallResult, Contact, ContactGroup, DoNotCallChange
 
 
-def contacts_mark_do_not_call(*, contacts: QuerySet[Contact], reason: str = "") -> int:
-    """Mark contacts do-not-call; returns how many changed.
+@dataclass(frozen=True)
+class DoNotCallOutcome:
+    changed: int  # contacts whose flag changed
+    calls_cancelled: int  # queued calls removed from campaigns (every campaign)
 
-    Contacts already marked keep their original reason and date.
+
+# Ids or phones per query: well under SQLite's and PostgreSQL's limits on parameters.
+_CHUNK = 2000
+
+
+def _chunked(values: list) -> Iterator[list]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def contacts_set_do_not_call(
+    *, contacts: QuerySet[Contact], do_not_call: bool, reason: str, source: str, user
+) -> DoNotCallOutcome:
+    """Mark (`do_not_call=True`) or clear the do-not-call flag of `contacts`: the one way
+    the flag changes. `source` is a DoNotCallChange.Source; `user` may be None (a command).
+
+    In one transaction: the contacts whose flag differs change (a mark records `reason`
+    and the time; clearing forgets both), each gets a DoNotCallChange row, and when
+    marking, every queued call to a phone of the selection that is now do-not-call, in
+    any campaign, is excluded (DO_NOT_CALL_LATE) so that it is never sent. Contacts
+    already marked keep their first reason and date, and get no new history row.
+
+    Clearing lets credits be spent on the person again: it raises PermissionDenied
+    unless `user` may launch campaigns, and ValidationError without a reason.
     """
-    return contacts.filter(do_not_call=False).update(
-        do_not_call=True,
-        do_not_call_reason=reason,
-        do_not_call_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    reason = reason.strip()[: DoNotCallChange._meta.get_field("reason").max_length]
+    if not do_not_call:
+        if user is None or not user.has_perm("campaigns.launch_campaign"):
+            raise PermissionDenied(
+                _("Only someone who can launch campaigns may clear a do-not-call mark.")
+            )
+        if not reason:
+            raise ValidationError(
+                _("Write why this person may be called again."), code="reason_required"
+            )
+    selected = Contact.objects.filter(pk__in=contacts.values("pk"))
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked (on PostgreSQL) so that two marks at once write one history row, not two.
+        changing = list(
+            selected.filter(do_not_call=not do_not_call)
+            .select_for_update()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for ids in _chunked(changing):
+            Contact.objects.filter(pk__in=ids).update(
+                do_not_call=do_not_call,
+                do_not_call_reason=reason if do_not_call else "",
+                do_not_call_at=now if do_not_call else None,
+                updated_at=now,
+            )
+        DoNotCallChange.objects.bulk_create(
+            [
+                DoNotCallChange(
+                    contact_id=pk,
+                    do_not_call=do_not_call,
+                    reason=reason,
+                    source=source,
+                    changed_by_id=getattr(user, "pk", None),
+                )
+                for pk in changing
+            ],
+            batch_size=1000,
+        )
+        cancelled = 0
+        if do_not_call:
+            phones = list(selected.filter(do_not_call=True).values_list("phone", flat=True))
+            for batch in _chunked(phones):
+                cancelled += CallResult.objects.filter(
+                    state=CallResult.State.QUEUED, phone__in=batch
+                ).update(
+                    state=CallResult.State.EXCLUDED,
+                    exclusion_reason=CallResult.ExclusionReason.DO_NOT_CALL_LATE,
+                    updated_at=now,
+                )
+    return DoNotCallOutcome(changed=len(changing), calls_cancelled=cancelled)
 
 
 def contacts_add_to_group(*, contact_ids: Iterable[int], group: ContactGroup) -> int:
@@ -44,29 +116,65 @@ def contacts_add_to_group(*, contact_ids: Iterable[int], group: ContactGroup) ->
     return len(new_rows)
 
 
+_DO_NOT_CALL_FIELDS = ["do_not_call", "do_not_call_reason", "do_not_call_at"]
+_EDITED_FIELDS = ["phone", "first_name", "last_name", "email", "custom_fields", "updated_at"]
+
+
+@dataclass(frozen=True)
+class ContactSaved:
+    contact: Contact
+    calls_cancelled: int  # queued calls excluded because the contact was marked
+
+
 def contact_save(
-    *, contact: Contact | None = None, groups: Iterable[ContactGroup] = (), **fields
-) -> Contact:
+    *,
+    contact: Contact | None = None,
+    user,
+    phone: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    custom_fields: dict[str, str],
+    groups: Iterable[ContactGroup],
+    do_not_call: bool,
+    do_not_call_reason: str = "",
+    clear_reason: str = "",
+) -> ContactSaved:
     """Create a contact, or update `contact`, from already validated fields.
 
-    Marking do-not-call records when; clearing it forgets the reason and date.
+    A change of the do-not-call flag goes through `contacts_set_do_not_call` (from the
+    contact form, by `user`): marking records `do_not_call_reason`; clearing needs
+    `clear_reason` and a user who may launch campaigns, and raises as that service does
+    (nothing is saved then). The reason of a contact already marked is kept.
     """
     contact = contact or Contact()
-    # Read from the database: a bound ModelForm has already changed the instance.
-    was_do_not_call = (
-        contact.pk is not None and Contact.objects.filter(pk=contact.pk, do_not_call=True).exists()
-    )
-    for name, value in fields.items():
-        setattr(contact, name, value)
-    if contact.do_not_call and not was_do_not_call:
-        contact.do_not_call_at = timezone.now()
-    elif not contact.do_not_call:
-        contact.do_not_call_reason = ""
-        contact.do_not_call_at = None
     with transaction.atomic():
-        contact.save()
+        if contact.pk is not None:
+            # Read from the database: a bound ModelForm has already changed the instance.
+            contact.refresh_from_db(fields=_DO_NOT_CALL_FIELDS)
+        contact.phone = phone
+        contact.first_name = first_name
+        contact.last_name = last_name
+        contact.email = email
+        contact.custom_fields = custom_fields
+        if contact.pk is None:
+            contact.save()
+        else:
+            # Never the flag: a mark made meanwhile elsewhere is not overwritten.
+            contact.save(update_fields=_EDITED_FIELDS)
         contact.groups.set(groups)
-    return contact
+        calls_cancelled = 0
+        if do_not_call != contact.do_not_call:
+            outcome = contacts_set_do_not_call(
+                contacts=Contact.objects.filter(pk=contact.pk),
+                do_not_call=do_not_call,
+                reason=do_not_call_reason if do_not_call else clear_reason,
+                source=DoNotCallChange.Source.FORM,
+                user=user,
+            )
+            calls_cancelled = outcome.calls_cancelled
+            contact.refresh_from_db(fields=_DO_NOT_CALL_FIELDS)
+    return ContactSaved(contact=contact, calls_cancelled=calls_cancelled)
 
 
 def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
@@ -122,21 +230,32 @@ def group_add_phones(*, group: ContactGroup, phones: list[str]) -> AddPhonesResu
     )
 
 
+@dataclass(frozen=True)
+class BulkOutcome:
+    count: int  # contacts the action changed
+    calls_cancelled: int = 0  # queued calls excluded by marking do-not-call
+
+
 def contacts_bulk_apply(
-    *, action: str, contact_ids: list[int], group: ContactGroup | None = None
-) -> int:
-    """Apply a list action to contacts; returns how many changed."""
+    *, action: str, contact_ids: list[int], group: ContactGroup | None = None, user
+) -> BulkOutcome:
+    """Apply a list action to contacts, on behalf of `user`; says how many changed."""
     if action == "add_to_group":
-        return contacts_add_to_group(contact_ids=contact_ids, group=group)
+        return BulkOutcome(count=contacts_add_to_group(contact_ids=contact_ids, group=group))
     if action == "remove_from_group":
-        return contacts_remove_from_group(contact_ids=contact_ids, group=group)
+        return BulkOutcome(count=contacts_remove_from_group(contact_ids=contact_ids, group=group))
     contacts = Contact.objects.filter(pk__in=contact_ids)
     if action == "mark_do_not_call":
-        return contacts_mark_do_not_call(
-            contacts=contacts, reason=_("Marked from the contact list")
+        outcome = contacts_set_do_not_call(
+            contacts=contacts,
+            do_not_call=True,
+            reason=_("Marked from the contact list"),
+            source=DoNotCallChange.Source.LIST,
+            user=user,
         )
+        return BulkOutcome(count=outcome.changed, calls_cancelled=outcome.calls_cancelled)
     if action == "delete":
-        return contacts_delete(contacts=contacts)
+        return BulkOutcome(count=contacts_delete(contacts=contacts))
     raise ValueError(f"unknown bulk action {action!r}")
 
 

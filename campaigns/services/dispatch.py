@@ -1,6 +1,9 @@
 """The dispatch engine: sends a campaign's queued phones. Runs in the background worker only.
 
 Reliability rules, in order of importance:
+- the transaction that claims phones checks, at that moment, that the campaign may send
+  (its state, under the campaign row's lock), that the calling window is open, and that
+  no phone is do-not-call now: a phone marked after the launch is excluded, never sent;
 - a phone is claimed (queued -> sending) in a committed transaction before its request
   leaves, so two workers never send the same phone and a crash leaves a trace;
 - a request whose outcome is unknown (timeout, 5xx, a connection cut after sending) turns
@@ -22,12 +25,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..calling_hours import CallingWindow
-from ..models import CallResult, Campaign, OnurixRequest
+from ..models import CallResult, Campaign, Contact, OnurixRequest
 from ..onurix_states import map_onurix_state
 from .campaigns import (
     BatchOutcome,
@@ -133,11 +136,9 @@ def campaign_dispatch(*, campaign_id: int, max_seconds: float | None = None) -> 
         if campaign.scheduled_at and campaign.scheduled_at > now:
             enqueue_dispatch(campaign_id=campaign.pk, run_after=campaign.scheduled_at)
             return "scheduled"
-        Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.SCHEDULED).update(
-            state=Campaign.State.SENDING, updated_at=now
-        )
+        Campaign.objects.move(campaign.pk, "start", state=Campaign.State.SENDING)
         campaign.refresh_from_db()
-    if campaign.state != Campaign.State.SENDING:
+    if campaign.state not in Campaign.SENDING_STATES:
         return "stopped"
     Campaign.objects.filter(pk=campaign.pk, started_at__isnull=True).update(started_at=now)
     recover_stale_sending(campaign=campaign)
@@ -162,9 +163,12 @@ class _Dispatcher:
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="dispatch") as pool:
             while True:
                 while stop is None and len(in_flight) < self.concurrency:
-                    stop = self._reason_to_stop()
-                    batch = None if stop else self._claim()
-                    if batch is None:
+                    if self.deadline is not None and time.monotonic() > self.deadline:
+                        stop = "yielded"
+                        break
+                    batch = self._claim()
+                    if not isinstance(batch, Batch):
+                        stop = batch  # a reason to stop, or None: nothing left to claim
                         break
                     in_flight[pool.submit(self._send, batch)] = batch
                 if not in_flight:
@@ -182,39 +186,52 @@ class _Dispatcher:
 
     # -- claiming -------------------------------------------------------------------------
 
-    def _reason_to_stop(self) -> str | None:
-        state = Campaign.objects.filter(pk=self.campaign.pk).values_list("state", flat=True)
-        if state.first() != Campaign.State.SENDING:
-            return "stopped"
-        if not self.window.is_open(timezone.now()):
-            return "waiting"
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            return "yielded"
-        return None
+    def _claim(self) -> Batch | str | None:
+        """Take the next phones that share a message, in a committed transaction.
 
-    def _claim(self) -> Batch | None:
-        """Take the next phones that share a message, in a committed transaction."""
+        Returns the batch; or why to stop ("stopped": the campaign may no longer send,
+        "waiting": the calling window closed); or None when nothing is left to claim.
+        """
         queued = CallResult.objects.filter(campaign=self.campaign, state=State.QUEUED)
-        for _attempt in range(5):
+        conflicts = 0
+        while conflicts < 5:
             token = uuid.uuid4()
             with transaction.atomic():
+                # The campaign row's lock: a pause or a cancel waits for this claim to
+                # commit, or this claim sees it. (SQLite: the IMMEDIATE transaction's lock.)
+                state = (
+                    Campaign.objects.select_for_update()
+                    .filter(pk=self.campaign.pk)
+                    .values_list("state", flat=True)
+                    .first()
+                )
+                if state not in Campaign.SENDING_STATES:
+                    return "stopped"
+                now = timezone.now()
+                if not self.window.is_open(now):
+                    return "waiting"
                 candidates = queued.order_by("id")
                 if connection.features.has_select_for_update_skip_locked:
                     candidates = candidates.select_for_update(skip_locked=True)
-                rows = list(candidates.values_list("id", "message_text")[: self.batch_size])
+                rows = list(
+                    candidates.values_list("id", "message_text", "phone")[: self.batch_size]
+                )
                 if not rows:
                     return None
+                if _exclude_do_not_call_now(rows, now):
+                    continue  # those rows are excluded now; claim the next ones
                 message = rows[0][1]
-                ids = [pk for pk, text in rows if text == message]
+                ids = [pk for pk, text, _phone in rows if text == message]
                 # The conditional update is the claim on SQLite, where select_for_update
                 # does nothing: a row another worker took is no longer queued.
                 claimed = CallResult.objects.filter(id__in=ids, state=State.QUEUED).update(
                     state=State.SENDING,
                     claim_token=token,
                     send_count=F("send_count") + 1,
-                    updated_at=timezone.now(),
+                    updated_at=now,
                 )
                 if not claimed:
+                    conflicts += 1
                     continue
                 mine = CallResult.objects.filter(claim_token=token)
                 phones = list(mine.order_by("id").values_list("id", "phone"))
@@ -352,11 +369,12 @@ class _Dispatcher:
         return None
 
     def _pause(self, message: str, reason: str) -> None:
-        Campaign.objects.filter(pk=self.campaign.pk, state=Campaign.State.SENDING).update(
+        Campaign.objects.move(
+            self.campaign.pk,
+            "auto_pause",
             state=Campaign.State.PAUSED,
             state_message=message,
             pause_reason=reason,
-            updated_at=timezone.now(),
         )
         logger.warning("Campaign %s paused: %s", self.campaign.pk, message)
 
@@ -379,16 +397,43 @@ def campaign_finish_if_done(*, campaign: Campaign) -> bool:
     if busy.exists():
         return False
     health = onurix_health()
-    finished = Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.SENDING).update(
+    finished = Campaign.objects.move(
+        campaign.pk,
+        "finish",
+        # Checked again in the same statement: a re-send may have queued phones since.
+        extra=~Exists(
+            CallResult.objects.filter(
+                campaign=OuterRef("pk"), state__in=[State.QUEUED, State.SENDING]
+            )
+        ),
         state=Campaign.State.FINISHED,
         finished_at=timezone.now(),
         balance_after=health.balance,
-        updated_at=timezone.now(),
     )
     if finished:
         # Results are learned by polling: start the chain once the last phone is sent.
         transaction.on_commit(lambda: enqueue_poll(campaign_id=campaign.pk))
     return bool(finished)
+
+
+def _exclude_do_not_call_now(rows: list[tuple[int, str, str]], now) -> bool:
+    """Exclude the queued rows whose phone is do-not-call at this moment (marked after
+    the launch); in the caller's transaction. Returns whether any was."""
+    phones = {phone for _pk, _text, phone in rows}
+    marked = set(
+        Contact.objects.filter(phone__in=phones, do_not_call=True).values_list("phone", flat=True)
+    )
+    if not marked:
+        return False
+    CallResult.objects.filter(
+        id__in=[pk for pk, _text, phone in rows if phone in marked], state=State.QUEUED
+    ).update(
+        state=State.EXCLUDED,
+        exclusion_reason=CallResult.ExclusionReason.DO_NOT_CALL_LATE,
+        updated_at=now,
+    )
+    logger.info("Excluded %s phones marked do-not-call after the launch", len(marked))
+    return True
 
 
 def campaigns_sweep() -> dict[str, int]:
@@ -444,9 +489,18 @@ def campaigns_resume_after_faults() -> list[int]:
     if not health.ok:
         logger.info("Onurix still failing (%s): paused campaigns stay paused", health.problem)
         return []
-    ids = list(paused.values_list("pk", flat=True))
-    Campaign.objects.filter(pk__in=ids, state=Campaign.State.PAUSED).update(
-        state=Campaign.State.SENDING, state_message="", pause_reason="", updated_at=timezone.now()
-    )
+    ids = [
+        pk
+        for pk in paused.values_list("pk", flat=True)
+        # The reason is checked again in the update: a person may have paused it since.
+        if Campaign.objects.move(
+            pk,
+            "auto_resume",
+            extra=Q(pause_reason__in=Campaign.AUTO_RESUME),
+            state=Campaign.State.SENDING,
+            state_message="",
+            pause_reason="",
+        )
+    ]
     logger.info("Onurix answers again: resumed campaigns %s", ids)
     return ids

@@ -4,7 +4,7 @@ import csv
 import itertools
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from .. import contact_import as contact_import_engine
 from .. import tasks
 from ..contact_import import csv_safe
-from ..models import ContactGroup, ContactImport
-from .contacts import Echo
+from ..models import Contact, ContactGroup, ContactImport, DoNotCallChange
+from .contacts import Echo, contacts_set_do_not_call
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +102,13 @@ def contact_import_run(*, import_id: int) -> None:
         ContactImport.objects.filter(pk=import_id).update(rows_done=rows_done)
 
     try:
-        report = contact_import_engine.contact_import(
+        report = contact_import_file(
             path=Path(job.file.path),
             filename=job.original_name,
             mapping=job.mapping,
             group=group,
             overwrite=job.overwrite,
+            user=job.uploaded_by,
             progress=progress,
         )
     except (contact_import_engine.ImportFileError, OSError) as error:
@@ -127,6 +128,45 @@ def contact_import_run(*, import_id: int) -> None:
         added_to_group=report.added_to_group,
         rows_done=report.created + report.updated + report.unchanged + report.skipped,
         finished_at=timezone.now(),
+    )
+
+
+def contact_import_file(
+    *,
+    path: Path,
+    filename: str,
+    mapping: list[str],
+    group: ContactGroup | None,
+    overwrite: bool,
+    user,
+    progress: Callable[[int], None] | None = None,
+) -> contact_import_engine.ImportReport:
+    """Import a file of contacts (see `contact_import.contact_import`), marking the rows
+    whose do-not-call column says yes through `contacts_set_do_not_call`: from the import,
+    by `user`, with a reason naming the file, chunk by chunk with the rows themselves.
+
+    Raises ImportFileError as the engine does.
+    """
+    reason = _("Marked in the import of «%(name)s»") % {"name": filename}
+
+    def mark(phones: list[str]) -> tuple[int, int]:
+        outcome = contacts_set_do_not_call(
+            contacts=Contact.objects.filter(phone__in=phones),
+            do_not_call=True,
+            reason=reason,
+            source=DoNotCallChange.Source.IMPORT,
+            user=user,
+        )
+        return outcome.changed, outcome.calls_cancelled
+
+    return contact_import_engine.contact_import(
+        path=path,
+        filename=filename,
+        mapping=mapping,
+        group=group,
+        overwrite=overwrite,
+        progress=progress,
+        mark_do_not_call=mark,
     )
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .. import onurix, tasks
@@ -29,7 +30,7 @@ POLL_DELAYS = (15, 30, 60, 120, 300, 600, 900)
 # A chain whose last poll is older than this is presumed lost; the sweep restarts it.
 POLL_STALE_AFTER = timedelta(minutes=15)
 # States in which a campaign may still send phones: polled whatever its age.
-ACTIVE_STATES = (Campaign.State.SENDING, Campaign.State.SCHEDULED, Campaign.State.PAUSED)
+ACTIVE_STATES = Campaign.ACTIVE_STATES
 
 
 @dataclass(frozen=True)
@@ -200,16 +201,32 @@ def enqueue_poll(*, campaign_id: int, step: int = 0) -> bool:
     return True
 
 
-def _poll_waiting(campaign_id: int) -> bool:
-    from django_tasks_db.models import DBTaskResult
+def campaign_refresh_states(*, campaign: Campaign) -> str:
+    """Ask the worker to read the campaign's call states now ("Refresh now"), instead of
+    reading them in the web request. Returns "queued"; "already" when such a poll is
+    already queued to run now; "nothing" when no phone waits for a state."""
+    if not CallResult.objects.filter(campaign=campaign, state=State.SENT).exists():
+        return "nothing"
+    if _poll_waiting(campaign.pk, due_by=timezone.now()):
+        return "already"
+    tasks.campaign_poll_task.enqueue(campaign_id=campaign.pk, step=0)
+    return "queued"
+
+
+def _poll_waiting(campaign_id: int, *, due_by=None) -> bool:
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
     if "django_tasks_db" not in settings.INSTALLED_APPS:
         return False
-    return DBTaskResult.objects.filter(
+    waiting = DBTaskResult.objects.filter(
         task_path=tasks.campaign_poll_task.module_path,
         status="READY",
         args_kwargs__kwargs__campaign_id=campaign_id,
-    ).exists()
+    )
+    if due_by is not None:
+        # A task queued without run_after stores the largest date there.
+        waiting = waiting.filter(Q(run_after=get_date_max()) | Q(run_after__lte=due_by))
+    return waiting.exists()
 
 
 def campaigns_to_poll() -> list[int]:

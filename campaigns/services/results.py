@@ -16,10 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..contact_import import csv_safe
-from ..models import CallResult, Campaign, CampaignTotals, Contact, ContactGroup
+from ..models import (
+    CallResult,
+    Campaign,
+    CampaignTotals,
+    Contact,
+    ContactGroup,
+    DoNotCallChange,
+)
 from ..selectors import campaign_totals_from_results
 from .campaigns import campaign_save
-from .contacts import Echo, contacts_mark_do_not_call, group_add_phones, in_chunks
+from .contacts import Echo, contacts_set_do_not_call, group_add_phones, in_chunks
 from .onurix_health import OnurixHealth, onurix_health
 
 # The columns of both exports, in order: machine-friendly names that reports can rely on.
@@ -147,33 +154,35 @@ def campaign_follow_up(
 class DoNotCallResult:
     marked: int  # contacts now marked (created ones included)
     created: int  # phones that had no contact: created, marked do-not-call
+    calls_cancelled: int  # queued calls to these phones excluded, in every campaign
 
 
 def results_mark_do_not_call(
-    *, campaign: Campaign, results: QuerySet[CallResult]
+    *, campaign: Campaign, results: QuerySet[CallResult], user
 ) -> DoNotCallResult:
-    """Mark the phones of `results` do-not-call, with the reason "From campaign <name>".
+    """Mark the phones of `results` do-not-call, with the reason "From campaign <name>",
+    through `contacts_set_do_not_call` (from the results page, by `user`).
 
-    A phone without a contact gets one, so that it is left out of every later campaign.
+    A phone without a contact gets one, so that it is left out of every later campaign;
+    its mark is in the history like any other.
     """
     phones = set(_phones(results))
     reason = _("From campaign %(name)s") % {"name": campaign.name}
     with transaction.atomic():
         known = set(Contact.objects.filter(phone__in=phones).values_list("phone", flat=True))
-        now = timezone.now()
         created = Contact.objects.bulk_create(
-            [
-                Contact(
-                    phone=phone, do_not_call=True, do_not_call_reason=reason, do_not_call_at=now
-                )
-                for phone in sorted(phones - known)
-            ],
-            batch_size=1000,
+            [Contact(phone=phone) for phone in sorted(phones - known)], batch_size=1000
         )
-        marked = contacts_mark_do_not_call(
-            contacts=Contact.objects.filter(phone__in=known), reason=reason
+        outcome = contacts_set_do_not_call(
+            contacts=Contact.objects.filter(phone__in=phones),
+            do_not_call=True,
+            reason=reason,
+            source=DoNotCallChange.Source.RESULTS,
+            user=user,
         )
-    return DoNotCallResult(marked=marked + len(created), created=len(created))
+    return DoNotCallResult(
+        marked=outcome.changed, created=len(created), calls_cancelled=outcome.calls_cancelled
+    )
 
 
 def results_add_to_group(*, results: QuerySet[CallResult], group: ContactGroup) -> int:

@@ -11,15 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import selectors, services
 from ..calling_hours import calling_window
-from ..forms import CampaignForm, TestCallForm
+from ..forms import CampaignForm, ResendForm, ResultsActionForm, TestCallForm
 from ..models import CallResult, Campaign, ContactGroup
 from .common import page_of, render_page
 
 # Phones left out that the preview lists one by one; the counts per reason cover the rest.
 EXCLUDED_SHOWN = 200
 TEST_CALLS_SHOWN = 20
-# States in which the progress partial keeps polling.
-LIVE_STATES = {Campaign.State.SENDING, Campaign.State.SCHEDULED}
 # The big numbers of the progress partial, in the order shown.
 PROGRESS_STATES = [
     CallResult.State.SENT,
@@ -60,9 +58,11 @@ def campaign_create(request):
 @permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_update(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    if campaign.state != Campaign.State.DRAFT:
+    if request.method == "GET" and not campaign.can_edit:
         messages.info(request, _("Only a draft can be edited: this campaign was already launched."))
         return redirect(campaign)
+    # A POST is validated and saved even if the campaign left draft since the form was
+    # opened: the service refuses it, and the form comes back with what was typed.
     form = CampaignForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid() and _save(request, form, campaign):
         messages.success(request, _("Changes saved."))
@@ -96,7 +96,7 @@ def _detail_context(campaign: Campaign, test_call_form: TestCallForm | None = No
         "test_calls": campaign.test_calls.select_related("requested_by")[:TEST_CALLS_SHOWN],
         "test_call_form": test_call_form or TestCallForm(),
     }
-    if campaign.state == Campaign.State.DRAFT:
+    if campaign.can_launch:
         preview = services.campaign_preview(campaign=campaign)
         context["preview"] = preview
         context["excluded_shown"] = preview.excluded[:EXCLUDED_SHOWN]
@@ -111,7 +111,7 @@ def _detail_context(campaign: Campaign, test_call_form: TestCallForm | None = No
 
 def _detail_context_with_results(request, campaign: Campaign) -> dict:
     context = _detail_context(campaign)
-    if campaign.state != Campaign.State.DRAFT:
+    if campaign.is_launched:
         context.update(_results_context(request, campaign))
     return context
 
@@ -120,7 +120,7 @@ def _progress_context(campaign: Campaign) -> dict:
     progress = selectors.campaign_progress(campaign=campaign)
     wait_message = ""
     now = timezone.now()
-    if campaign.state in LIVE_STATES:
+    if campaign.is_live:
         window = calling_window(
             start=campaign.calling_window_start, end=campaign.calling_window_end
         )
@@ -132,7 +132,7 @@ def _progress_context(campaign: Campaign) -> dict:
             {"state": state, "label": state.label, "count": progress["counts"].get(state, 0)}
             for state in PROGRESS_STATES
         ],
-        "live": campaign.state in LIVE_STATES,
+        "live": campaign.is_live,
         "wait_message": wait_message,
     }
 
@@ -141,7 +141,7 @@ def _progress_context(campaign: Campaign) -> dict:
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_progress(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    if campaign.state == Campaign.State.DRAFT:
+    if not campaign.is_launched:
         return redirect(campaign)
     context = {"campaign": campaign, "oob": bool(request.htmx), **_progress_context(campaign)}
     return render(request, "campaigns/partials/_campaign_progress.html", context)
@@ -231,10 +231,8 @@ def campaign_resume(request, pk):
 @permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_cancel(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    before = campaign.state
     count = services.campaign_cancel(campaign=campaign, user=request.user)
-    campaign.refresh_from_db()
-    if campaign.state == Campaign.State.CANCELLED and before != Campaign.State.CANCELLED:
+    if count is not None:
         text = ngettext(
             "Campaign cancelled: %(count)s phone not yet called was cancelled.",
             "Campaign cancelled: %(count)s phones not yet called were cancelled.",
@@ -250,43 +248,63 @@ def campaign_cancel(request, pk):
 @permission_required("campaigns.launch_campaign", raise_exception=True)
 def campaign_resend_unknown(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    if request.method == "POST":
-        count = services.campaign_resend_unknown(campaign=campaign, user=request.user)
-        if not count:
-            messages.info(request, _("No phone has an unknown outcome: nothing was sent again."))
+    if not campaign.can_resend:
+        messages.error(
+            request,
+            _("Unknown phones cannot be sent again: this campaign is %(state)s.")
+            % {"state": campaign.get_state_display().lower()},
+        )
+        return redirect(campaign)
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = services.campaign_resend_unknown(
+                campaign=campaign, user=request.user, expected=form.cleaned_data["expected"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if not count:
+                messages.info(request, _("No phone has an unknown outcome: nothing was sent."))
+            else:
+                messages.success(request, _resend_message(campaign, count))
             return redirect(campaign)
+    estimate = selectors.campaign_unknown_estimate(campaign=campaign)
+    context = {"campaign": campaign, "estimate": estimate, "form": form}
+    return render(request, "campaigns/campaign_resend_confirm.html", context)
+
+
+def _resend_message(campaign: Campaign, count: int) -> str:
+    if campaign.state == Campaign.State.PAUSED:
+        text = ngettext(
+            "%(count)s phone with an unknown outcome was queued again. The campaign is "
+            "still paused: it is called when you resume it.",
+            "%(count)s phones with an unknown outcome were queued again. The campaign is "
+            "still paused: they are called when you resume it.",
+            count,
+        )
+    else:
         text = ngettext(
             "%(count)s phone with an unknown outcome was queued again.",
             "%(count)s phones with an unknown outcome were queued again.",
             count,
         )
-        messages.success(request, text % {"count": count})
-        return redirect(campaign)
-    unknown, credits = selectors.campaign_unknown_estimate(campaign=campaign)
-    context = {"campaign": campaign, "unknown": unknown, "credits": credits}
-    return render(request, "campaigns/campaign_resend_confirm.html", context)
+    return text % {"count": count}
 
 
 @require_POST
-@permission_required("campaigns.view_campaign", raise_exception=True)
+@permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_refresh(request, pk):
-    """Ask Onurix for the call states now, instead of waiting for the next poll."""
+    """Ask the worker to read the call states from Onurix now, instead of at the next poll."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    report = services.campaign_poll(campaign_id=campaign.pk)
-    if report.failed_dispatches:
-        messages.warning(
-            request,
-            _("Onurix did not answer for some calls; their states are read again later."),
-        )
-    if not report.dispatches:
+    outcome = services.campaign_refresh_states(campaign=campaign)
+    if outcome == "nothing":
         messages.info(request, _("Every phone already has a final state: nothing to refresh."))
     else:
-        text = ngettext(
-            "States read from Onurix: %(count)s phone changed state.",
-            "States read from Onurix: %(count)s phones changed state.",
-            report.updated,
+        messages.success(
+            request,
+            _("The states are being read from Onurix: this page shows them in a moment."),
         )
-        messages.success(request, text % {"count": report.updated})
     return redirect(campaign)
 
 
@@ -380,7 +398,7 @@ def _results_context(request, campaign: Campaign) -> dict:
         "filter_choices": _filter_choices(),
         "can_follow_up": filters["state_filter"] in FOLLOW_UP_FILTERS,
         "groups": ContactGroup.objects.order_by("name").only("pk", "name"),
-        "live": campaign.state in LIVE_STATES,
+        "live": campaign.is_live,
         **filters,
     }
 
@@ -390,7 +408,7 @@ def _results_context(request, campaign: Campaign) -> dict:
 def campaign_results(request, pk):
     """The summary and per-phone table of a campaign (htmx partial of its page)."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    if not request.htmx or campaign.state == Campaign.State.DRAFT:
+    if not request.htmx or not campaign.is_launched:
         query = request.GET.urlencode()
         return redirect(campaign.get_absolute_url() + (f"?{query}" if query else "") + "#results")
     context = {"campaign": campaign, **_results_context(request, campaign)}
@@ -459,29 +477,34 @@ def campaign_results_action(request, pk):
     """Mark the selected phones do-not-call, or add them to a group."""
     campaign = get_object_or_404(Campaign, pk=pk)
     back = reverse("campaign_detail", args=[campaign.pk]) + "#results"
-    ids = [value for value in request.POST.getlist("results") if value.isdigit()]
-    results = CallResult.objects.filter(campaign=campaign, pk__in=ids)
-    action = request.POST.get("action")
-    if not ids:
-        messages.error(request, _("Select at least one phone first."))
-    elif action == "do_not_call":
-        done = services.results_mark_do_not_call(campaign=campaign, results=results)
+    form = ResultsActionForm(request.POST, campaign=campaign)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    results = form.cleaned_data["results"]
+    if form.cleaned_data["action"] == "do_not_call":
+        done = services.results_mark_do_not_call(
+            campaign=campaign, results=results, user=request.user
+        )
         text = ngettext(
             "%(count)s phone marked do-not-call.",
             "%(count)s phones marked do-not-call.",
             done.marked,
-        )
-        messages.success(request, text % {"count": done.marked})
-    elif action == "add_to_group":
-        group = ContactGroup.objects.filter(pk=request.POST.get("group") or 0).first()
-        if group is None:
-            messages.error(request, _("Choose the group to add the phones to."))
-            return redirect(back)
+        ) % {"count": done.marked}
+        if done.calls_cancelled:
+            text += " " + ngettext(
+                "%(count)s pending call to them was cancelled.",
+                "%(count)s pending calls to them were cancelled.",
+                done.calls_cancelled,
+            ) % {"count": done.calls_cancelled}
+        messages.success(request, text)
+    else:
+        group = form.cleaned_data["group"]
         added = services.results_add_to_group(results=results, group=group)
         text = ngettext(
             "%(count)s phone added to %(group)s.", "%(count)s phones added to %(group)s.", added
         )
         messages.success(request, text % {"count": added, "group": group.name})
-    else:
-        messages.error(request, _("Choose what to do with the selected phones."))
     return redirect(back)

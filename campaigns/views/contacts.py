@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -50,9 +50,10 @@ def contact_list(request):
 def contact_create(request):
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        contact = services.contact_save(**_contact_fields(form))
-        messages.success(request, _("Contact %(name)s added.") % {"name": contact})
-        return redirect(contact)
+        saved = services.contact_save(user=request.user, **_contact_fields(form))
+        text = _("Contact %(name)s added.") % {"name": saved.contact}
+        messages.success(request, _with_calls_cancelled(text, saved.calls_cancelled))
+        return redirect(saved.contact)
     return render(request, "campaigns/contact_form.html", {"form": form})
 
 
@@ -60,11 +61,22 @@ def contact_create(request):
 @permission_required("campaigns.change_contact", raise_exception=True)
 def contact_update(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
-    form = ContactForm(request.POST or None, instance=contact)
+    form = ContactForm(
+        request.POST or None,
+        instance=contact,
+        can_clear_do_not_call=request.user.has_perm("campaigns.launch_campaign"),
+    )
     if request.method == "POST" and form.is_valid():
-        services.contact_save(contact=contact, **_contact_fields(form))
-        messages.success(request, _("Changes saved."))
-        return redirect(contact)
+        try:
+            saved = services.contact_save(
+                contact=contact, user=request.user, **_contact_fields(form)
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            text = _with_calls_cancelled(_("Changes saved."), saved.calls_cancelled)
+            messages.success(request, text)
+            return redirect(contact)
     return render(request, "campaigns/contact_form.html", {"form": form, "contact": contact})
 
 
@@ -78,8 +90,21 @@ def _contact_fields(form: ContactForm) -> dict:
         "custom_fields": data["custom_fields_text"],
         "do_not_call": data["do_not_call"],
         "do_not_call_reason": data["do_not_call_reason"],
+        "clear_reason": data.get("clear_reason", ""),
         "groups": data["groups"],
     }
+
+
+def _with_calls_cancelled(text: str, calls_cancelled: int) -> str:
+    """`text`, followed by how many pending calls a do-not-call mark cancelled, if any."""
+    if not calls_cancelled:
+        return text
+    cancelled = ngettext(
+        "%(count)d pending call was cancelled.",
+        "%(count)d pending calls were cancelled.",
+        calls_cancelled,
+    ) % {"count": calls_cancelled}
+    return f"{text} {cancelled}"
 
 
 @require_GET
@@ -90,6 +115,7 @@ def contact_detail(request, pk):
         "contact": contact,
         "contact_groups": contact.groups.order_by("name"),
         "calls": selectors.contact_call_history(contact=contact)[:100],
+        "do_not_call_changes": selectors.contact_do_not_call_history(contact=contact),
     }
     return render(request, "campaigns/contact_detail.html", context)
 
@@ -144,11 +170,17 @@ def contact_bulk(request):
             "campaigns/contact_bulk_confirm.html",
             {"contacts": contacts, "count": len(contacts), "next": back},
         )
-    count = services.contacts_bulk_apply(
-        action=action, contact_ids=[contact.pk for contact in contacts], group=group
+    done = services.contacts_bulk_apply(
+        action=action,
+        contact_ids=[contact.pk for contact in contacts],
+        group=group,
+        user=request.user,
     )
-    text = BULK_MESSAGES[action](count)
-    messages.success(request, text % {"count": count, "group": group.name if group else ""})
+    text = BULK_MESSAGES[action](done.count) % {
+        "count": done.count,
+        "group": group.name if group else "",
+    }
+    messages.success(request, _with_calls_cancelled(text, done.calls_cancelled))
     return redirect(back)
 
 

@@ -5,12 +5,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from campaigns import services
 from campaigns.contact_import import (
     IMPORT_TARGETS,
     ImportFileError,
     ImportPreview,
     ImportReport,
-    contact_import,
     contact_import_preview,
     guess_mapping,
     open_table,
@@ -63,12 +63,13 @@ class Command(BaseCommand):
                 group = None
                 if options["group"]:
                     group, _created = ContactGroup.objects.get_or_create(name=options["group"])
-                result = contact_import(
+                result = services.contact_import_file(
                     path=path,
                     filename=path.name,
                     mapping=mapping,
                     group=group,
                     overwrite=options["overwrite"],
+                    user=None,
                 )
         except ImportFileError as error:
             raise CommandError(str(error.reason)) from None
@@ -117,11 +118,19 @@ class Command(BaseCommand):
             self.stdout.write(_("Dry run: nothing was written."))
             self.stdout.write(_("%(count)d to create") % {"count": result.to_create})
             self.stdout.write(_("%(count)d to update") % {"count": result.to_update})
+            self.stdout.write(_("%(count)d to mark do-not-call") % {"count": result.do_not_call})
         else:
             self.stdout.write(_("%(count)d created") % {"count": result.created})
             self.stdout.write(_("%(count)d updated") % {"count": result.updated})
             self.stdout.write(_("%(count)d unchanged") % {"count": result.unchanged})
             self.stdout.write(_("%(count)d added to the group") % {"count": result.added_to_group})
+            self.stdout.write(
+                _("%(count)d marked do-not-call") % {"count": result.marked_do_not_call}
+            )
+            if result.calls_cancelled:
+                self.stdout.write(
+                    _("%(count)d pending calls cancelled") % {"count": result.calls_cancelled}
+                )
         self.stdout.write(_("%(count)d skipped") % {"count": result.skipped})
         for row in result.skipped_rows[:MAX_LISTED]:
             phone = f" ({row.raw_phone})" if row.raw_phone else ""
