@@ -200,6 +200,12 @@ class ContactImport(TimeStamped):
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)
     added_to_group = models.PositiveIntegerField(_("added to the group"), default=0)
+    marked_do_not_call = models.PositiveIntegerField(_("marked do-not-call"), default=0)
+    calls_cancelled = models.PositiveIntegerField(
+        _("pending calls cancelled"),
+        default=0,
+        help_text=_("Queued calls to contacts this import marked do-not-call."),
+    )
     error = models.TextField(_("error"), blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -23,6 +23,7 @@ _VIEW = [
     "view_testcall",
     "view_onurixrequest",
     "view_contactimport",
+    "view_donotcallchange",
 ]
 _EDIT = [
     "add_contact",

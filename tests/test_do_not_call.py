@@ -505,6 +505,8 @@ def test_an_import_marks_the_rows_that_say_so_and_never_clears(
     assert pedro.do_not_call_reason == "Se quejó" and history(pedro) == []
     assert not Contact.objects.get(first_name="Luis").do_not_call
     assert_cancelled(calls)
+    page = auth_client.get(job.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    assert "3 contacts marked do-not-call · 2 pending calls cancelled." in page.text
 
 
 def test_the_import_command_marks_too(tmp_path, calls):

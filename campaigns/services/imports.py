@@ -126,6 +126,8 @@ def contact_import_run(*, import_id: int) -> None:
         updated=report.updated,
         skipped=report.skipped,
         added_to_group=report.added_to_group,
+        marked_do_not_call=report.marked_do_not_call,
+        calls_cancelled=report.calls_cancelled,
         rows_done=report.created + report.updated + report.unchanged + report.skipped,
         finished_at=timezone.now(),
     )
