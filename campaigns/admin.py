@@ -210,7 +210,7 @@ class CampaignAdmin(admin.ModelAdmin):
         if obj is not None and not obj.can_edit:
             # Content, audience and timing are frozen at launch.
             editable = [field.name for field in obj._meta.fields if field.editable]
-            return [*editable, "groups", *self.readonly_fields]
+            return list(dict.fromkeys([*editable, "groups", *self.readonly_fields]))
         return self.readonly_fields
 
     def has_change_permission(self, request, obj=None):
