@@ -30,6 +30,7 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from .bulk_sql import update_rows
 from .models import Contact, ContactGroup
 from .phones import InvalidPhone, default_phone_region, normalize_phone
 from .text import clean_text
@@ -1038,28 +1039,22 @@ def _insert_contacts(rows: list[_Contact], *, return_ids: bool) -> list[int]:
 
 
 def _update_contacts(contacts: list[_Known]) -> None:
-    if not contacts:
-        return
-    meta = Contact._meta
-    quote = connection.ops.quote_name
-    names = ("first_name", "last_name", "email", "custom_fields", "updated_at")
-    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 (names from the model)
-    custom_fields = meta.get_field("custom_fields")
-    updated_at = meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
-    params = [
-        [
-            contact.first_name,
-            contact.last_name,
-            contact.email,
-            custom_fields.get_db_prep_save(contact.custom_fields, connection),
-            updated_at,
-            contact.pk,
-        ]
-        for contact in contacts
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    now = timezone.now()
+    update_rows(
+        Contact,
+        set_fields=("first_name", "last_name", "email", "custom_fields", "updated_at"),
+        rows=[
+            (
+                contact.first_name,
+                contact.last_name,
+                contact.email,
+                contact.custom_fields,
+                now,
+                contact.pk,
+            )
+            for contact in contacts
+        ],
+    )
 
 
 def _add_to_group(group: ContactGroup, *, known_ids: list[int], new_ids: list[int]) -> int:

@@ -283,6 +283,7 @@ class Campaign(TimeStamped):
         UNREACHABLE = "unreachable", _("Onurix unreachable")  # resumes by itself too
         CREDITS = "credits", _("Credits ran out")  # waits for a person
         CREDENTIALS = "credentials", _("Credentials refused")  # waits for a person
+        REFUSED = "refused", _("Onurix refused the requests")  # waits for a person
 
     AUTO_RESUME = (PauseReason.BREAKER, PauseReason.UNREACHABLE)
 

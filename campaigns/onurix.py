@@ -32,22 +32,11 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 from urllib3.util.retry import Retry
 
+from . import onurix_codes
+
 logger = logging.getLogger(__name__)
 
 VOICES = ("Mariana", "Penelope", "Conchita", "Mia", "Lucia", "Enrique", "Miguel")
-
-# Onurix error codes we act on. Onurix documents none; 1003 (bad credentials) comes from
-# third-party code. The rest are the sandbox's: keep equal to onurix_sandbox/api.py.
-ERROR_CODE_MISSING_CREDENTIALS = 1001
-ERROR_CODE_BAD_CREDENTIALS = 1003
-ERROR_CODE_INSUFFICIENT_CREDITS = 1050
-AUTH_ERROR_CODES = frozenset({ERROR_CODE_MISSING_CREDENTIALS, ERROR_CODE_BAD_CREDENTIALS})
-INSUFFICIENT_CREDITS_CODES = frozenset({ERROR_CODE_INSUFFICIENT_CREDITS})
-
-# Message fragments that mean the same when a code is absent or unknown (the live service's
-# codes are not documented): bad key or a server IP not allowed in the portal, and balance.
-_AUTH_TEXT = re.compile(r"credencial|\bIP\b|autenticaci|no autorizad|unauthori[sz]ed", re.I)
-_CREDITS_TEXT = re.compile(r"saldo|cr[ée]ditos? insuficientes?|insufficient", re.I)
 
 _PHONE = re.compile(r"[1-9]\d{7,14}")
 _GROUP_ID = re.compile(r"\w+")
@@ -84,17 +73,27 @@ _install_log_filter()
 
 class OnurixError(Exception):
     """Base of every Onurix failure. `status` is the HTTP status (None without an answer),
-    `code` Onurix's ``error`` code (None when absent), `message` a text without the key."""
+    `code` Onurix's ``error`` code (None when absent), `message` a text without the key,
+    `onurix_message` Onurix's own words when it answered some (without the key)."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        onurix_message: str = "",
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
+        self.onurix_message = onurix_message
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         # Picklable despite keyword-only arguments (task queues store exceptions).
-        return (type(self), (self.message,), {"status": self.status, "code": self.code})
+        state = {"status": self.status, "code": self.code, "onurix_message": self.onurix_message}
+        return (type(self), (self.message,), state)
 
 
 class OnurixNotReached(OnurixError):
@@ -170,9 +169,9 @@ class MessageState:
 
 @dataclass(frozen=True)
 class Balance:
-    """Credits available on the account."""
+    """Credits available on the account; None when Onurix answered without saying."""
 
-    credits: Decimal
+    credits: Decimal | None
     raw: dict
 
 
@@ -190,6 +189,46 @@ def _decimal(value: object) -> Decimal:
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    try:
+        return Decimal(str(value).strip()).is_finite()
+    except InvalidOperation:
+        return False
+
+
+# Where a balance may be, top level or under "data": the documented name first.
+_BALANCE_KEYS = ("balance", "saldo", "credits", "creditos", "créditos")
+
+
+def _says_failure(status: object) -> bool:
+    """Whether call/send's `status` says the request failed: 0, "0", false, "error"...
+    1, "1", true, "OK", "success" and a missing status do not."""
+    if status is None:
+        return False
+    text = str(status).strip().casefold()
+    return text in {"0", "false", "error", "fail", "failed", "ko", "-1"}
+
+
+def match_calls(phones: Sequence[str], calls: Sequence[CallItem]) -> dict[str, CallItem]:
+    """The returned calls of a send, keyed by the requested phone each belongs to.
+
+    By meaning first: the echoed phone is the requested one with or without the country
+    code, `+` or spaces (onurix_codes.same_phone), when exactly one requested phone fits.
+    When that leaves calls unmatched and Onurix returned exactly one call per requested
+    phone, by position. Requested phones left without a call are missing from the result.
+    """
+    matched: dict[str, CallItem] = {}
+    for call in calls:
+        fits = [phone for phone in phones if onurix_codes.same_phone(phone, call.phone)]
+        if len(fits) == 1 and fits[0] not in matched:
+            matched[fits[0]] = call
+    if len(matched) < len(phones) and len(calls) == len(phones):
+        return dict(zip(phones, calls, strict=True))
+    return matched
 
 
 def _as_items(value: object) -> list[dict]:
@@ -254,6 +293,8 @@ def _error_for(
     body: object = None,
     text: str = "",
     expected: type = dict,
+    auth_codes: frozenset[int] = frozenset(),
+    credits_codes: frozenset[int] = frozenset(),
 ) -> OnurixError | None:
     """The exception for a failed request, or None when the answer is a usable success.
 
@@ -304,16 +345,22 @@ def _error_for(
         body.get("error") not in (None, 0, "0", False, "") or ("title" in body and "detail" in body)
     )
     if status >= 400 or is_error_body:
-        if status in (401, 403) or code in AUTH_ERROR_CODES or _AUTH_TEXT.search(message):
-            cls: type[OnurixRefused] = OnurixAuthError
-        elif code in INSUFFICIENT_CREDITS_CODES or _CREDITS_TEXT.search(message):
-            cls = OnurixInsufficientCredits
-        else:
-            cls = OnurixRefused
+        kind = onurix_codes.refusal_kind(
+            status=status,
+            code=code,
+            message=message,
+            auth_codes=auth_codes,
+            credits_codes=credits_codes,
+        )
+        cls: type[OnurixRefused] = {
+            onurix_codes.AUTH: OnurixAuthError,
+            onurix_codes.CREDITS: OnurixInsufficientCredits,
+        }.get(kind, OnurixRefused)
         return cls(
             f"Onurix refused the request {described}: {message or 'no detail'}",
             status=status,
             code=code,
+            onurix_message=message,
         )
     if not 200 <= status < 300 or body is _NOT_JSON or not isinstance(body, expected):
         if not 200 <= status < 300:
@@ -347,7 +394,13 @@ class OnurixClient:
         timeout: float | tuple[float, float],
         *,
         pool_size: int = 10,
+        auth_codes: Sequence[int] = (),
+        credits_codes: Sequence[int] = (),
     ) -> None:
+        """`auth_codes` and `credits_codes`: Onurix error codes that mean bad credentials
+        or no credits, on top of the built-in ones (onurix_codes)."""
+        self.auth_codes = frozenset(int(code) for code in auth_codes)
+        self.credits_codes = frozenset(int(code) for code in credits_codes)
         self.base_url = base_url.rstrip("/")
         self.client_id = str(client_id)
         self._key = key
@@ -419,6 +472,13 @@ class OnurixClient:
                 "Unexpected answer from Onurix to call/send: no dispatch id and no data",
                 status=200,
             )
+        if _says_failure(body.get("status")) and not _as_items(body.get("data")):
+            # A 200 that says it failed and lists no call: nothing was placed, by its words.
+            raise OnurixRefused(
+                f"Onurix answered status {body.get('status')!r} without calls: "
+                f"{_text(body.get('msg') or body.get('message'))[:_BODY_SNIPPET] or 'no detail'}",
+                status=200,
+            )
         calls = tuple(
             CallItem(
                 call_id=_text(item.get("id")),
@@ -439,13 +499,20 @@ class OnurixClient:
         if not isinstance(id, str) or not id.strip():
             raise OnurixInvalidRequest("id must be a non-empty dispatch or call id")
         body = self._request("GET", "/messages-state", params={"id": id.strip()}, expected=object)
-        # Tolerate a list, a list wrapped in "data", or a single state object.
+        # Tolerate a list, a list or object wrapped in "data", a single state object, or an
+        # object keyed by call id.
         if isinstance(body, dict) and "data" in body:
-            items = _as_items(body["data"])
-        elif isinstance(body, dict) and ("id" in body or "state" in body):
+            body = body["data"]
+        if isinstance(body, dict) and ("id" in body or "state" in body):
             items = [body]
+        elif isinstance(body, dict):
+            items = [
+                {"id": key, **value}
+                for key, value in body.items()
+                if isinstance(value, dict) and "state" in value
+            ]
         else:
-            items = _as_items(body) if isinstance(body, list) else []
+            items = _as_items(body)
         if not items and not isinstance(body, list):
             raise OnurixUnknownOutcome(
                 "Unexpected answer from Onurix to messages-state: no list of states"
@@ -462,12 +529,19 @@ class OnurixClient:
         )
 
     def balance(self) -> Balance:
-        """Credits available. Raises OnurixNotReached, OnurixUnknownOutcome (also when the
-        answer has no ``balance``) or OnurixRefused."""
+        """Credits available: ``balance`` (or ``saldo``, ``credits``) as a number or a
+        string, at the top level or under ``data``. An answer that says none of these is
+        a Balance whose credits are None: Onurix answered, it did not tell. Raises
+        OnurixNotReached, OnurixUnknownOutcome or OnurixRefused."""
         body = self._request("GET", "/balance", expected=dict)
-        if "balance" not in body:
-            raise OnurixUnknownOutcome("Unexpected answer from Onurix to balance: no balance")
-        return Balance(credits=_decimal(body["balance"]), raw=body)
+        for holder in (body, body.get("data")):
+            if not isinstance(holder, dict):
+                continue
+            for name in _BALANCE_KEYS:
+                if name in holder and _is_number(holder[name]):
+                    return Balance(credits=_decimal(holder[name]), raw=body)
+        logger.warning("Onurix answered the balance without one we can read: keys %s", list(body))
+        return Balance(credits=None, raw=body)
 
     # -- transport -------------------------------------------------------------------------
 
@@ -526,6 +600,8 @@ class OnurixClient:
             body=body,
             text=response.text if body is _NOT_JSON else "",
             expected=expected,
+            auth_codes=self.auth_codes,
+            credits_codes=self.credits_codes,
         )
         if error is not None:
             raise error
@@ -588,8 +664,9 @@ MAX_CONNECT_TIMEOUT_SECONDS = 3.05
 
 
 def get_onurix_client() -> OnurixClient:
-    """The client configured by Django settings ONURIX_BASE_URL, ONURIX_CLIENT_ID, ONURIX_KEY
-    and ONURIX_TIMEOUT (seconds, default 10: read timeout t, connect timeout min(3.05, t)).
+    """The client configured by Django settings ONURIX_BASE_URL, ONURIX_CLIENT_ID, ONURIX_KEY,
+    ONURIX_TIMEOUT (seconds, default 10: read timeout t, connect timeout min(3.05, t)) and
+    the operator's extra codes ONURIX_AUTH_CODES and ONURIX_CREDITS_CODES.
 
     One client (and its connection pool) per distinct settings, reused across calls.
     Raises django.core.exceptions.ImproperlyConfigured when a setting is missing.
@@ -603,11 +680,27 @@ def get_onurix_client() -> OnurixClient:
     if not base_url or client_id in (None, "") or not key:
         raise ImproperlyConfigured("ONURIX_BASE_URL, ONURIX_CLIENT_ID and ONURIX_KEY must be set")
     timeout = float(getattr(settings, "ONURIX_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
-    return _cached_client(str(base_url), str(client_id), str(key), timeout)
+    auth_codes = tuple(getattr(settings, "ONURIX_AUTH_CODES", ()))
+    credits_codes = tuple(getattr(settings, "ONURIX_CREDITS_CODES", ()))
+    return _cached_client(
+        str(base_url), str(client_id), str(key), timeout, auth_codes, credits_codes
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_client(base_url: str, client_id: str, key: str, timeout: float) -> OnurixClient:
+def _cached_client(
+    base_url: str,
+    client_id: str,
+    key: str,
+    timeout: float,
+    auth_codes: tuple[int, ...],
+    credits_codes: tuple[int, ...],
+) -> OnurixClient:
     return OnurixClient(
-        base_url, client_id, key, timeout=(min(MAX_CONNECT_TIMEOUT_SECONDS, timeout), timeout)
+        base_url,
+        client_id,
+        key,
+        timeout=(min(MAX_CONNECT_TIMEOUT_SECONDS, timeout), timeout),
+        auth_codes=auth_codes,
+        credits_codes=credits_codes,
     )

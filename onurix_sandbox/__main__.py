@@ -2,6 +2,8 @@
 
 Every flag can also be set with an environment variable ``ONURIX_SANDBOX_<NAME>``
 (``--error-520-rate`` is ``ONURIX_SANDBOX_ERROR_520_RATE``); a flag wins over its variable.
+``--dialect`` may be repeated or comma-separated (``ONURIX_SANDBOX_DIALECT=a,b``);
+``--ip-blocked`` / ``--no-ip-blocked`` read ``ONURIX_SANDBOX_IP_BLOCKED=true|false``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from onurix_sandbox.config import SandboxConfig
+from onurix_sandbox.config import DIALECTS, SandboxConfig
 from onurix_sandbox.server import start_sandbox
 
 ENV_PREFIX = "ONURIX_SANDBOX_"
@@ -36,6 +38,10 @@ _HELP = {
     "rejected_rate": "relative weight of the final state Rechazado (credits refunded)",
     "error_rate": "relative weight of the final state Error:1081",
     "settle_seconds": "seconds a call stays Enviado before its final state",
+    "invalid_phone_suffix": "a phone ending with these digits is a number Onurix finds invalid: "
+    'Rechazado, not charged ("" disables it)',
+    "ip_blocked": "refuse every API request as if the server's IP were not allowed "
+    "(code 1003; 1097 with spanish_refusals)",
 }
 
 
@@ -45,9 +51,13 @@ def _env_name(name: str) -> str:
 
 def build_parser(environ: dict[str, str] | os._Environ[str]) -> argparse.ArgumentParser:
     """Flags for host, port, log level and every SandboxConfig field, defaulting to env."""
+    width = max(len(name) for name in DIALECTS)
     parser = argparse.ArgumentParser(
         prog="python -m onurix_sandbox",
         description="Local fake of the Onurix API (https://www.onurix.com/api/v1).",
+        epilog="dialects (--dialect, combine them with commas or by repeating the flag):\n"
+        + "\n".join(f"  {name:<{width}}  {text}" for name, text in DIALECTS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--host", default=environ.get(_env_name("host"), "127.0.0.1"), help="bind address"
@@ -64,13 +74,32 @@ def build_parser(environ: dict[str, str] | os._Environ[str]) -> argparse.Argumen
     )
     for field in dataclasses.fields(SandboxConfig):
         default = field.default
+        env_name = _env_name(field.name)
+        if field.name == "dialect":
+            # Appended to None, not to a default list, so that flags replace the variable.
+            parser.add_argument(
+                "--dialect",
+                action="append",
+                metavar="NAME[,NAME...]",
+                help=f"how answers are shaped, one or more of the dialects below "
+                f"(env {env_name}, default {default})",
+            )
+            continue
+        if field.name == "ip_blocked":
+            parser.add_argument(
+                "--ip-blocked",
+                action=argparse.BooleanOptionalAction,
+                default=environ.get(env_name, str(default)),
+                help=f"{_HELP[field.name]} (env {env_name}=true|false, default false)",
+            )
+            continue
         converter = {int: int, float: float}.get(type(default), str)
         parser.add_argument(
             "--" + field.name.replace("_", "-"),
             dest=field.name,
             type=converter,
-            default=environ.get(_env_name(field.name), str(default)),
-            help=f"{_HELP.get(field.name, field.name)} (env {_env_name(field.name)}, "
+            default=environ.get(env_name, str(default)),
+            help=f"{_HELP.get(field.name, field.name)} (env {env_name}, "
             f"default {'***' if field.name == 'key' else default})",
         )
     return parser
@@ -78,6 +107,10 @@ def build_parser(environ: dict[str, str] | os._Environ[str]) -> argparse.Argumen
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(os.environ).parse_args(argv)
+    if args.dialect is None:
+        args.dialect = os.environ.get(_env_name("dialect"), "standard")
+    else:
+        args.dialect = ",".join(args.dialect)
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

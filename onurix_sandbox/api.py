@@ -4,14 +4,19 @@ Error codes answered with HTTP 400 as ``{"error": <code>, "msg": "<Spanish text>
 Onurix documents none of them but suggests 1003 for bad credentials; the others are ours.
 The two the client tells apart are duplicated in ``campaigns/onurix.py``
 (``ERROR_CODE_BAD_CREDENTIALS``, ``ERROR_CODE_INSUFFICIENT_CREDITS``): keep them equal.
+1096 to 1099 are answered only by the ``spanish_refusals`` dialect and are deliberately
+absent from the client: they stand for codes nobody has seen yet.
 
 ======  =======================================================================
 code    rule
 ======  =======================================================================
 1001    ``client`` or ``key`` missing
-1003    bad credentials (unknown client, wrong key)
+1003    bad credentials (unknown client, wrong key); also the IP not allowed
+        (``ip_blocked``: "IP no autorizada: agregue la IP del servidor en el menú
+        Seguridad"), checked before credentials and parameters
 1010    ``phone`` missing (and no ``groups``)
-1011    a phone is not 8 to 15 digits (country code, no ``+``)
+1011    a phone is not 8 to 15 digits (country code, no ``+``); with ``batch_reject``
+        also "El número <phone as sent> no es válido" for an invalid number
 1012    more phones than ``max_phones_per_request``
 1013    ``phone`` combined with ``groups``
 1014    unknown group id in ``groups``
@@ -23,10 +28,43 @@ code    rule
 1050    not enough credits (balance < phones x credits_per_call): nothing charged
 1060    ``id`` of messages-state is neither a dispatch id nor a call id
 1061    ``id`` of messages-state missing
+1096    ``batch_reject`` + ``spanish_refusals``: "El número <phone> no es válido"
+1097    ``spanish_refusals``: IP not allowed, "La IP no está autorizada"
+1098    ``spanish_refusals``: bad credentials, "Key inválida"
+1099    ``spanish_refusals``: not enough credits, "No tiene créditos suficientes"
 ======  =======================================================================
 
 Other answers: 520 ``{"error": 500, "msg": "Error interno"}`` (``error_520_rate``),
 404 ``{"error": 404, ...}`` for an unknown path, 405 ``{"error": 405, ...}`` for a wrong method.
+
+Invalid numbers: a well-formed phone ending with ``invalid_phone_suffix`` (default empty:
+none; tests set e.g. ``99999``) is a line that does not exist. The standard answer accepts it
+with the others: its ``data`` item and its messages-state say ``Rechazado`` with credits 0
+from the start, and it is never charged. It still counts toward ``max_phones_per_request``
+and is listed by ``/_sandbox/calls``.
+
+Dialects (``SandboxConfig.dialect``, names in ``onurix_sandbox.config.DIALECTS``): how the
+real service may shape its answers where the documentation is silent. ``standard`` is the
+shapes above; the others change only what they name and combine freely (except
+``phones_national`` with ``phones_plus``):
+
+- ``phones_national``: echoed ``phone`` (send ``data``, messages-state) without a leading
+  ``57``: ``3150123456``. ``phones_plus``: ``+573150123456``. Inspection endpoints and
+  error messages keep the phone as sent.
+- ``numbers_as_strings``: ``credits``, ``balance`` and every ``error`` code of an
+  ``/api/v1`` answer (also 404, 405, 520) are strings: ``"1"``, ``"99996"``, ``"1050"``.
+- ``status_number``: ``status`` is ``1`` (send, and the ``balance_in_data`` wrapper).
+- ``spanish_refusals``: bad credentials 1098, IP not allowed 1097, not enough credits 1099,
+  invalid number under ``batch_reject`` 1096 (wording in the table). Missing client/key
+  and parameter errors keep their codes.
+- ``batch_reject``: a send with any invalid number is refused whole (1011 or 1096), after
+  the ``max_phones_per_request`` check and before the other parameters; nothing is charged
+  or recorded.
+- ``states_object``: messages-state answers ``{"<call id>": {"state", "credits", "phone",
+  "dispatch_id"}}`` instead of a list.
+- ``states_caps``: ``ENVIADO``, ``ENTREGADO``, ``rechazado``,
+  ``ERROR:1081 MSG: DESTINO INACCESIBLE`` (send ``data`` and messages-state).
+- ``balance_in_data``: ``{"status": "1", "data": {"balance": <n>}}``.
 
 Choices where the contract says "unknown":
 - A phone is 8 to 15 digits; spaces around commas are ignored.
@@ -72,6 +110,11 @@ ERROR_INSUFFICIENT_CREDITS = 1050
 ERROR_UNKNOWN_ID = 1060
 ERROR_ID_MISSING = 1061
 ERROR_INTERNAL = 500
+# Only the spanish_refusals dialect answers these: not in campaigns/onurix.py on purpose.
+ERROR_SPANISH_NUMBER_INVALID = 1096
+ERROR_SPANISH_IP_BLOCKED = 1097
+ERROR_SPANISH_BAD_CREDENTIALS = 1098
+ERROR_SPANISH_INSUFFICIENT_CREDITS = 1099
 
 VOICES = ("Mariana", "Penelope", "Conchita", "Mia", "Lucia", "Enrique", "Miguel")
 
@@ -79,6 +122,12 @@ STATE_SENT = "Enviado"
 STATE_DELIVERED = "Entregado"
 STATE_REJECTED = "Rechazado"
 STATE_ERROR = "Error:1081 msg: Destino inaccesible"
+_STATES_CAPS = {
+    STATE_SENT: "ENVIADO",
+    STATE_DELIVERED: "ENTREGADO",
+    STATE_REJECTED: "rechazado",
+    STATE_ERROR: STATE_ERROR.upper(),
+}
 
 # Contact groups "kept on the platform"; fixed because the sandbox has no group endpoints.
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -88,6 +137,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 
 _PHONE = re.compile(r"\d{8,15}")
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_ZERO = Decimal(0)
 
 
 class ApiError(Exception):
@@ -99,8 +149,40 @@ class ApiError(Exception):
         self.code = code
         self.msg = msg
 
-    def body(self) -> dict[str, object]:
-        return {"error": self.code, "msg": self.msg}
+
+class Dialect:
+    """The names of `SandboxConfig.dialect` as flags and lookup tables, built once per config
+    change so that building an answer costs a few attribute reads."""
+
+    def __init__(self, dialect: str) -> None:
+        names = set(dialect.split(","))  # validated by SandboxConfig
+        self.phones_national = "phones_national" in names
+        self.phones_plus = "phones_plus" in names
+        self.numbers_as_strings = "numbers_as_strings" in names
+        self.spanish_refusals = "spanish_refusals" in names
+        self.batch_reject = "batch_reject" in names
+        self.states_object = "states_object" in names
+        self.balance_in_data = "balance_in_data" in names
+        self.status: int | str = 1 if "status_number" in names else "1"
+        self.state_texts: dict[str, str] = (
+            _STATES_CAPS if "states_caps" in names else {state: state for state in _STATES_CAPS}
+        )
+
+    def phone(self, phone: str) -> str:
+        """`phone` as this dialect echoes it."""
+        if self.phones_national:
+            return phone[2:] if phone.startswith("57") else phone
+        if self.phones_plus:
+            return "+" + phone
+        return phone
+
+    def number(self, value: Decimal) -> int | float | str:
+        """A credits or balance amount as this dialect writes it."""
+        number = json_number(value)
+        return str(number) if self.numbers_as_strings else number
+
+    def error_body(self, code: int, msg: str) -> dict[str, object]:
+        return {"error": str(code) if self.numbers_as_strings else code, "msg": msg}
 
 
 @dataclass(frozen=True)
@@ -120,6 +202,7 @@ class CallRecord:
     audio_code: str | None
     retries: int
     leave_voicemail: bool
+    invalid_number: bool = False  # ends with invalid_phone_suffix: Rechazado, never charged
 
 
 def json_number(value: Decimal) -> int | float:
@@ -161,6 +244,7 @@ class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self._lock = threading.Lock()
         self._config = config
+        self._dialect = Dialect(config.dialect)
         self._reset_locked()
 
     def _reset_locked(self) -> None:
@@ -177,6 +261,10 @@ class SandboxState:
     @property
     def config(self) -> SandboxConfig:
         return self._config
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._dialect
 
     @property
     def balance(self) -> Decimal:
@@ -218,6 +306,7 @@ class SandboxState:
         restarts the fault sequence. Raises ValueError on an unknown field or bad value."""
         with self._lock:
             self._config = self._config.replace(**changes)
+            self._dialect = Dialect(self._config.dialect)
             if "balance" in changes:
                 self._balance = self._config.balance  # type: ignore[assignment]
             if "seed" in changes:
@@ -233,12 +322,24 @@ class SandboxState:
     # -- the API ---------------------------------------------------------------------------
 
     def _check_auth(self, fields: dict[str, list[str]]) -> None:
+        spanish = self._dialect.spanish_refusals
+        if self._config.ip_blocked:
+            # Onurix filters by IP before it looks at the request.
+            if spanish:
+                raise ApiError(400, ERROR_SPANISH_IP_BLOCKED, "La IP no está autorizada")
+            raise ApiError(
+                400,
+                ERROR_BAD_CREDENTIALS,
+                "IP no autorizada: agregue la IP del servidor en el menú Seguridad",
+            )
         client, key = _first(fields, "client"), _first(fields, "key")
         if _blank(client) or _blank(key):
             raise ApiError(
                 400, ERROR_MISSING_CREDENTIALS, "Los campos client y key son obligatorios"
             )
         if client.strip() != self._config.client_id or key != self._config.key:
+            if spanish:
+                raise ApiError(400, ERROR_SPANISH_BAD_CREDENTIALS, "Key inválida")
             raise ApiError(400, ERROR_BAD_CREDENTIALS, "Credenciales inválidas")
 
     def _phones_from(self, fields: dict[str, list[str]]) -> list[str]:
@@ -273,7 +374,7 @@ class SandboxState:
     def send(self, fields: dict[str, list[str]]) -> tuple[dict[str, object], int]:
         """POST /call/send. Returns (body, phones called). Raises ApiError."""
         with self._lock:
-            config = self._config
+            config, dialect = self._config, self._dialect
             self._check_auth(fields)
             phones = self._phones_from(fields)
             if len(phones) > config.max_phones_per_request:
@@ -282,6 +383,15 @@ class SandboxState:
                     ERROR_TOO_MANY_PHONES,
                     f"Se permiten máximo {config.max_phones_per_request} números por solicitud",
                 )
+            suffix = config.invalid_phone_suffix
+            invalid = (
+                {i for i, phone in enumerate(phones) if phone.endswith(suffix)} if suffix else ()
+            )
+            if invalid and dialect.batch_reject:
+                code = ERROR_PHONE_INVALID
+                if dialect.spanish_refusals:
+                    code = ERROR_SPANISH_NUMBER_INVALID
+                raise ApiError(400, code, f"El número {phones[min(invalid)]} no es válido")
             voice, message = _first(fields, "voice"), _first(fields, "message")
             audio_code = _first(fields, "audio-code")
             if not _blank(audio_code):
@@ -323,8 +433,12 @@ class SandboxState:
 
             now = time.monotonic()
             self._settle_due_locked(now)
-            cost = config.credits_per_call * len(phones)
+            cost = config.credits_per_call * (len(phones) - len(invalid))
             if self._balance < cost:
+                if dialect.spanish_refusals:
+                    raise ApiError(
+                        400, ERROR_SPANISH_INSUFFICIENT_CREDITS, "No tiene créditos suficientes"
+                    )
                 raise ApiError(
                     400,
                     ERROR_INSUFFICIENT_CREDITS,
@@ -334,49 +448,61 @@ class SandboxState:
             dispatch_id = uuid.uuid4().hex
             wall = time.time()
             records = []
-            for phone in phones:
+            settle_at = now + config.settle_seconds
+            for position, phone in enumerate(phones):
                 index = next(self._index)
+                invalid_number = position in invalid
                 record = CallRecord(
                     call_id=uuid.uuid4().hex,
                     dispatch_id=dispatch_id,
                     phone=phone,
                     index=index,
                     at=wall,
-                    settle_at=now + config.settle_seconds,
-                    credits=config.credits_per_call,  # type: ignore[arg-type]
-                    final_state=outcome_for(config, phone, index),
+                    # An invalid number is Rechazado from the start and never charged.
+                    settle_at=now if invalid_number else settle_at,
+                    credits=_ZERO if invalid_number else config.credits_per_call,  # type: ignore[arg-type]
+                    final_state=(
+                        STATE_REJECTED if invalid_number else outcome_for(config, phone, index)
+                    ),
                     voice=voice,
                     message=message,
                     audio_code=audio_code,
                     retries=int(retries_text),
                     leave_voicemail=_BOOLEANS[voicemail_text],
+                    invalid_number=invalid_number,
                 )
                 records.append(record)
                 self._calls.append(record)
                 self._calls_by_id[record.call_id] = record
-                heapq.heappush(self._pending, (record.settle_at, index, record))
+                if not invalid_number:
+                    heapq.heappush(self._pending, (record.settle_at, index, record))
             self._dispatches[dispatch_id] = records
 
+        states, echo, number = dialect.state_texts, dialect.phone, dialect.number
         data = []
         for record in records:
             item: dict[str, object] = {
                 "id": record.call_id,
-                "state": STATE_SENT,
-                "credits": json_number(record.credits),
+                "state": states[STATE_REJECTED if record.invalid_number else STATE_SENT],
+                "credits": number(record.credits),
             }
             if record.audio_code is not None:
                 item["audio-code"] = record.audio_code
             else:
                 item["message"] = record.message
-            item["phone"] = record.phone
+            item["phone"] = echo(record.phone)
             if record.voice is not None:
                 item["voice"] = record.voice
             data.append(item)
-        return {"status": "1", "id": dispatch_id, "data": data}, len(records)
+        return {"status": dialect.status, "id": dispatch_id, "data": data}, len(records)
 
-    def messages_state(self, fields: dict[str, list[str]]) -> tuple[list[dict[str, object]], int]:
-        """GET /messages-state. Returns (body, calls listed). Raises ApiError."""
+    def messages_state(
+        self, fields: dict[str, list[str]]
+    ) -> tuple[list[dict[str, object]] | dict[str, dict[str, object]], int]:
+        """GET /messages-state. Returns (body, calls listed): a list, or with the
+        states_object dialect an object keyed by call id. Raises ApiError."""
         with self._lock:
+            dialect = self._dialect
             self._check_auth(fields)
             wanted = _first(fields, "id")
             if _blank(wanted):
@@ -392,28 +518,33 @@ class SandboxState:
                 records = [call]
             now = time.monotonic()
             self._settle_due_locked(now)
-            body = []
-            for record in records:
-                settled = now >= record.settle_at
-                state = record.final_state if settled else STATE_SENT
-                credits = Decimal(0) if state == STATE_REJECTED else record.credits
-                body.append(
-                    {
-                        "id": record.call_id,
-                        "state": state,
-                        "credits": json_number(credits),
-                        "phone": record.phone,
-                        "dispatch_id": record.dispatch_id,
-                    }
-                )
-        return body, len(body)
+        states, echo, number = dialect.state_texts, dialect.phone, dialect.number
+        items = []
+        for record in records:
+            state = record.final_state if now >= record.settle_at else STATE_SENT
+            items.append(
+                {
+                    "id": record.call_id,
+                    "state": states[state],
+                    "credits": number(_ZERO if state == STATE_REJECTED else record.credits),
+                    "phone": echo(record.phone),
+                    "dispatch_id": record.dispatch_id,
+                }
+            )
+        if dialect.states_object:
+            return {item.pop("id"): item for item in items}, len(items)
+        return items, len(items)
 
     def balance_body(self, fields: dict[str, list[str]]) -> dict[str, object]:
         """GET /balance. Raises ApiError."""
         with self._lock:
+            dialect = self._dialect
             self._check_auth(fields)
             self._settle_due_locked(time.monotonic())
-            return {"balance": json_number(self._balance)}
+            balance = dialect.number(self._balance)
+        if dialect.balance_in_data:
+            return {"status": dialect.status, "data": {"balance": balance}}
+        return {"balance": balance}
 
     def _settle_due_locked(self, now: float) -> None:
         # Refunds happen when a Rechazado call settles, whoever looks first.

@@ -3,11 +3,63 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 _RATE_FIELDS = ("error_520_rate", "hang_rate", "drop_rate")
 _WEIGHT_FIELDS = ("answered_rate", "rejected_rate", "error_rate")
+
+# How the real Onurix may answer where its documentation is silent. Names combine
+# ("phones_national,spanish_refusals"); the answers of each are in onurix_sandbox.api.
+DIALECTS: dict[str, str] = {
+    "standard": "the documentation's example shapes and the sandbox's own error codes",
+    "phones_national": "echoed phones without the country code 57 (3150123456)",
+    "phones_plus": "echoed phones with + and the country code (+573150123456)",
+    "numbers_as_strings": 'every number in answers is a string: credits "1", balance, error codes',
+    "status_number": 'status is the number 1, not the string "1"',
+    "spanish_refusals": "unknown codes for bad key 1098, blocked IP 1097, no credits 1099",
+    "batch_reject": "one invalid number refuses the whole send (1011; 1096 with spanish_refusals)",
+    "states_object": "messages-state is an object keyed by call id, not a list",
+    "states_caps": "states as ENVIADO, ENTREGADO, rechazado, ERROR:1081 MSG: DESTINO INACCESIBLE",
+    "balance_in_data": 'balance answers {"status": "1", "data": {"balance": <n>}}',
+}
+_DIGITS = re.compile(r"[0-9]*")
+_EXCLUSIVE_DIALECTS = ("phones_national", "phones_plus")
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True}
+_BOOLEANS.update({"false": False, "0": False, "no": False, "off": False})
+
+
+def normalise_dialect(value: object) -> str:
+    """`value` ("a,b" or a list of names) as known names joined by commas, in the order of
+    DIALECTS; "standard" when empty or alone. Raises ValueError on an unknown name or on
+    two dialects that contradict each other."""
+    if isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, list | tuple) and all(isinstance(part, str) for part in value):
+        parts = [name for part in value for name in part.split(",")]
+    else:
+        raise ValueError(f"dialect must be a string of comma-separated names, got {value!r}")
+    names = {part.strip() for part in parts} - {""}
+    unknown = names - DIALECTS.keys()
+    if unknown:
+        raise ValueError(
+            f"unknown dialect(s): {', '.join(sorted(unknown))}; "
+            f"known dialects: {', '.join(DIALECTS)}"
+        )
+    if names.issuperset(_EXCLUSIVE_DIALECTS):
+        raise ValueError(f"dialects {' and '.join(_EXCLUSIVE_DIALECTS)} cannot be combined")
+    chosen = [name for name in DIALECTS if name in names and name != "standard"]
+    return ",".join(chosen) or "standard"
+
+
+def _to_bool(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    if text not in _BOOLEANS:
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return _BOOLEANS[text]
 
 
 def _to_decimal(value: object, name: str) -> Decimal:
@@ -45,6 +97,9 @@ class SandboxConfig:
     rejected_rate: float = 0.15
     error_rate: float = 0.15
     settle_seconds: float = 2.0
+    dialect: str = "standard"
+    invalid_phone_suffix: str = ""
+    ip_blocked: bool = False
 
     def __post_init__(self) -> None:
         # Frozen: normalise through object.__setattr__, once, at construction.
@@ -71,6 +126,12 @@ class SandboxConfig:
             raise ValueError("balance and credits_per_call must be >= 0")
         if not self.key:
             raise ValueError("key must not be empty")
+        object.__setattr__(self, "dialect", normalise_dialect(self.dialect))
+        suffix = self.invalid_phone_suffix
+        if not isinstance(suffix, str) or not _DIGITS.fullmatch(suffix):
+            # A string, not a number: JSON 0 for "00000" would lose the zeros.
+            raise ValueError(f"invalid_phone_suffix must be a string of digits, got {suffix!r}")
+        object.__setattr__(self, "ip_blocked", _to_bool(self.ip_blocked, "ip_blocked"))
 
     def replace(self, **changes: object) -> SandboxConfig:
         """A copy with `changes` applied. Raises ValueError on an unknown field or bad value."""

@@ -10,11 +10,17 @@ for GET):
   ``{"id", "state", "credits", "phone", "dispatch_id"}``.
 - ``GET /balance``: ``{"balance": <number>}``.
 
+Those are the ``standard`` dialect's shapes; ``SandboxConfig.dialect`` picks others (see
+``onurix_sandbox.api``). ``ip_blocked`` refuses every ``/api/v1`` request that gets past the
+520 draw.
+
 Inspection endpoints, without auth, for tests and benchmarks:
 - ``GET /_sandbox/calls``: ``{"calls": [{"phone", "dispatch_id", "call_id", "at"}], "count"}``.
 - ``POST /_sandbox/reset``: forget calls and dispatches, restore the starting balance.
 - ``GET|POST /_sandbox/config``: read, or change any ``SandboxConfig`` field with a JSON body
-  (``{"error_520_rate": 1.0}``). The key is never shown.
+  (``{"error_520_rate": 1.0}``, ``{"dialect": "phones_plus,states_caps"}``,
+  ``{"ip_blocked": true}``). The answer is ``{"config": {...}}`` with ``dialect`` normalised.
+  The key is never shown.
 - ``GET /_sandbox/health``: ``{"ok": true}``.
 
 Faults, drawn per ``/api/v1`` request from a generator seeded with ``seed``:
@@ -170,21 +176,22 @@ class _Handler(BaseHTTPRequestHandler):
     # -- /api/v1 ---------------------------------------------------------------------------
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
+        state, stopping = self.server.state, self.server.stopping
+        dialect = state.dialect
         route = _API_ROUTES.get(path.rstrip("/"))
         if route is None:
-            self._send_json(404, {"error": 404, "msg": "Recurso no encontrado"})
+            self._send_json(404, dialect.error_body(404, "Recurso no encontrado"))
             return
         expected_method, handler = route
         if method != expected_method:
-            self._send_json(405, {"error": 405, "msg": "Método no permitido"})
+            self._send_json(405, dialect.error_body(405, "Método no permitido"))
             return
-        state, stopping = self.server.state, self.server.stopping
         config = state.config
         if config.latency:
             stopping.wait(config.latency)
         if state.draw_fault() < config.error_520_rate:
             self._send_json(
-                520, {"error": ERROR_INTERNAL, "msg": "Error interno"}, reason="Unknown Error"
+                520, dialect.error_body(ERROR_INTERNAL, "Error interno"), reason="Unknown Error"
             )
             return
         # POST reads credentials from the body only, as Onurix documents: a client that puts
@@ -194,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             payload, self._phones = handler(state, fields)
         except ApiError as error:
-            self._send_json(error.status, error.body())
+            self._send_json(error.status, state.dialect.error_body(error.code, error.msg))
             return
         fault = state.draw_fault()
         if fault < config.hang_rate:

@@ -189,6 +189,13 @@ ONURIX_CONCURRENCY = env.int("ONURIX_CONCURRENCY", default=4)
 ONURIX_MAX_REQUESTS_PER_SECOND = env.float("ONURIX_MAX_REQUESTS_PER_SECOND", default=0)
 ONURIX_NOT_REACHED_RETRIES = env.int("ONURIX_NOT_REACHED_RETRIES", default=3)
 ONURIX_CIRCUIT_BREAKER_THRESHOLD = env.int("ONURIX_CIRCUIT_BREAKER_THRESHOLD", default=5)
+# Refusals in a row (whatever Onurix's code or words) that pause a campaign; the refused
+# phones were not called and wait in the queue.
+ONURIX_REFUSAL_BREAKER = env.int("ONURIX_REFUSAL_BREAKER", default=3)
+# Onurix error codes that mean bad credentials / no credits, on top of the built-in ones
+# (campaigns/onurix_codes.py): comma-separated integers, taught without a release.
+ONURIX_AUTH_CODES = env.list("ONURIX_AUTH_CODES", cast=int, default=[])
+ONURIX_CREDITS_CODES = env.list("ONURIX_CREDITS_CODES", cast=int, default=[])
 # A phone still "sending" after this many seconds was left by a dead worker and becomes
 # unknown (0: twice ONURIX_TIMEOUT plus 30 s). Campaigns with queued phones and no activity
 # for CAMPAIGN_SWEEP_QUIET_SECONDS are woken by the every-minute sweep.

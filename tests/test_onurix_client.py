@@ -23,6 +23,7 @@ import pytest
 from campaigns.onurix import (
     VOICES,
     Balance,
+    CallItem,
     OnurixAuthError,
     OnurixClient,
     OnurixError,
@@ -31,7 +32,9 @@ from campaigns.onurix import (
     OnurixNotReached,
     OnurixRefused,
     OnurixUnknownOutcome,
+    match_calls,
 )
+from campaigns.onurix_codes import named_phone
 from tests.onurix_fixtures import CANARY_KEY, SANDBOX_CLIENT_ID
 
 PHONES = ["573150123456", "573150123457", "573150123458"]
@@ -580,3 +583,122 @@ def test_messages_state_without_states_is_an_unknown_outcome(canned, canned_clie
     assert canned_client.messages_state(id="5")[0].state == "Entregado"
     canned.answer(200, [])
     assert canned_client.messages_state(id="5") == ()
+
+
+# -- reading answers as the real Onurix may give them ---------------------------------------
+
+
+def _call(phone: str, call_id: str = "c") -> CallItem:
+    return CallItem(call_id=call_id, phone=phone, state="Enviado", credits=Decimal(1))
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    ["573150123456", "3150123456", "+573150123456", "+57 315 012 3456", "57 3150123456"],
+)
+def test_a_returned_call_matches_its_phone_in_any_format(echoed):
+    phones = ["573001112233", "573150123456"]
+    matched = match_calls(phones, [_call("3001112233", "a"), _call(echoed, "b")])
+    assert {phone: call.call_id for phone, call in matched.items()} == {
+        "573001112233": "a",
+        "573150123456": "b",
+    }
+
+
+def test_calls_match_by_position_when_the_phones_say_nothing_but_the_counts_agree():
+    phones = ["573001112233", "573150123456"]
+    matched = match_calls(phones, [_call("****2233", "a"), _call("", "b")])
+    assert {phone: call.call_id for phone, call in matched.items()} == {
+        "573001112233": "a",
+        "573150123456": "b",
+    }
+    # Counts disagree: only what matches by meaning, nothing guessed.
+    only_one = match_calls(phones, [_call("3150123456", "b")])
+    assert {phone: call.call_id for phone, call in only_one.items()} == {"573150123456": "b"}
+    assert match_calls(phones, [_call("", "z")]) == {}
+
+
+@pytest.mark.parametrize("status", ["1", 1, "OK", True, None])
+def test_status_as_number_or_string_is_a_success(canned, canned_client, status):
+    body = {"id": "d1", "data": [{"id": "c1", "state": "Enviado", "phone": "573150123456"}]}
+    if status is not None:
+        body["status"] = status
+    canned.answer(200, body)
+    assert send(canned_client).dispatch_id == "d1"
+
+
+@pytest.mark.parametrize("status", ["0", 0, "false", "error"])
+def test_a_200_that_says_it_failed_and_lists_no_call_is_a_refusal(canned, canned_client, status):
+    canned.answer(200, {"status": status, "id": "d1", "msg": "No se pudo enviar"})
+    with pytest.raises(OnurixRefused, match="No se pudo enviar"):
+        send(canned_client)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"balance": 12.5},
+        {"balance": "12.5"},
+        {"status": "1", "data": {"balance": "12.5"}},
+        {"saldo": "12,5".replace(",", ".")},
+        {"data": {"credits": 12.5}},
+    ],
+)
+def test_the_balance_is_found_wherever_onurix_puts_it(canned, canned_client, body):
+    canned.answer(200, body)
+    assert canned_client.balance().credits == Decimal("12.5")
+
+
+def test_a_balance_onurix_does_not_tell_is_unknown_not_an_error(canned, canned_client):
+    canned.answer(200, {"status": "1", "account": "clinica"})
+    assert canned_client.balance().credits is None
+
+
+def test_messages_state_as_an_object_keyed_by_call_id(canned, canned_client):
+    canned.answer(
+        200,
+        {
+            "c1": {"state": "ENTREGADO", "credits": "1", "phone": "3150123456"},
+            "c2": {"state": "rechazado", "credits": 0, "phone": "3001112233"},
+        },
+    )
+    states = {state.id: state.state for state in canned_client.messages_state(id="d1")}
+    assert states == {"c1": "ENTREGADO", "c2": "rechazado"}
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "expected"),
+    [
+        (1099, "No tiene créditos suficientes", OnurixInsufficientCredits),
+        (1098, "Key inválida", OnurixAuthError),
+        (1097, "La IP no está autorizada", OnurixAuthError),
+        (1095, "Algo pasó", OnurixRefused),
+    ],
+)
+def test_unknown_codes_are_read_by_their_wording(canned, canned_client, code, message, expected):
+    canned.answer(400, {"error": str(code), "msg": message})
+    with pytest.raises(OnurixRefused) as error:
+        send(canned_client)
+    assert type(error.value) is expected
+    assert error.value.onurix_message == message
+
+
+def test_operators_teach_the_client_new_codes(canned):
+    client = OnurixClient(
+        canned.url, "1000", "k", timeout=2, auth_codes=[2001], credits_codes=[2002]
+    )
+    canned.answer(400, {"error": 2002, "msg": "Operación no permitida"})
+    with pytest.raises(OnurixInsufficientCredits):
+        send(client)
+    canned.answer(400, {"error": 2001, "msg": "Operación no permitida"})
+    with pytest.raises(OnurixAuthError):
+        send(client)
+    client.close()
+
+
+def test_a_refusal_that_names_one_requested_phone_names_it():
+    phones = ["573001112233", "573150123456"]
+    assert named_phone("El número 3150123456 no es válido", phones) == "573150123456"
+    assert named_phone("El número +57 300 111 2233 no es válido", phones) == "573001112233"
+    assert named_phone("Números inválidos: 3150123456, 3001112233", phones) is None
+    assert named_phone("Error 1050: saldo", phones) is None

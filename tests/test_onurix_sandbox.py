@@ -15,8 +15,29 @@ from pathlib import Path
 import pytest
 import requests
 
-from onurix_sandbox import GROUPS, SandboxConfig, start_sandbox
+from onurix_sandbox import DIALECTS, GROUPS, SandboxConfig, start_sandbox
 from tests.onurix_fixtures import CANARY_KEY
+
+# Numbers ending in these digits are lines that do not exist, in this file's sandboxes
+# (the sandbox's default is none).
+INVALID_SUFFIX = "00000"
+
+
+@pytest.fixture
+def make_sandbox(make_sandbox):
+    """The shared factory, with INVALID_SUFFIX unless a test says otherwise."""
+
+    def make(**config):
+        config.setdefault("invalid_phone_suffix", INVALID_SUFFIX)
+        return make_sandbox(**config)
+
+    return make
+
+
+@pytest.fixture
+def sandbox(make_sandbox):
+    return make_sandbox()
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SEND_KEYS = {"status", "id", "data"}
@@ -433,3 +454,359 @@ def test_command_line_flags_env_and_sigterm():
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 0, stderr
     assert "from-flag" not in stderr
+
+
+# -- invalid numbers and a blocked IP ------------------------------------------------------
+
+INVALID = "573150100000"  # ends with INVALID_SUFFIX
+IP_REFUSAL = {
+    "error": 1003,
+    "msg": "IP no autorizada: agregue la IP del servidor en el menú Seguridad",
+}
+
+
+def get_state(sandbox, call_or_dispatch_id: str, **auth: str) -> requests.Response:
+    params = {**AUTH, **auth, "id": call_or_dispatch_id}
+    return requests.get(sandbox.url + "/messages-state", params=params, timeout=5)
+
+
+def get_balance(sandbox, **auth: str) -> requests.Response:
+    return requests.get(sandbox.url + "/balance", params={**AUTH, **auth}, timeout=5)
+
+
+def test_invalid_number_is_accepted_as_rechazado_and_not_charged(sandbox):
+    body = post_send(sandbox, **{**MESSAGE, "phone": f"573150123456,{INVALID}"}).json()
+
+    valid, invalid = body["data"]
+    assert (valid["state"], valid["credits"]) == ("Enviado", 1)
+    assert (invalid["state"], invalid["credits"], invalid["phone"]) == ("Rechazado", 0, INVALID)
+    assert sandbox.state.balance == 100000 - 1
+    assert get_state(sandbox, invalid["id"]).json() == [
+        {
+            "id": invalid["id"],
+            "state": "Rechazado",
+            "credits": 0,
+            "phone": INVALID,
+            "dispatch_id": body["id"],
+        }
+    ]
+    assert [item["state"] for item in get_state(sandbox, body["id"]).json()] == [
+        "Enviado",
+        "Rechazado",
+    ]
+
+
+def test_an_empty_invalid_phone_suffix_makes_every_number_valid(make_sandbox):
+    sandbox = make_sandbox(invalid_phone_suffix="")
+    (item,) = post_send(sandbox, **{**MESSAGE, "phone": INVALID}).json()["data"]
+    assert (item["state"], item["credits"]) == ("Enviado", 1)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "code"), [("batch_reject", 1011), ("batch_reject,spanish_refusals", 1096)]
+)
+def test_batch_reject_refuses_the_whole_send_for_one_invalid_number(make_sandbox, dialect, code):
+    sandbox = make_sandbox(dialect=dialect)
+
+    response = post_send(sandbox, **{**MESSAGE, "phone": f"573150123456, {INVALID},573150123457"})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": code, "msg": f"El número {INVALID} no es válido"}
+    assert sandbox.state.call_count == 0
+    assert sandbox.state.balance == 100000
+    assert post_send(sandbox, **MESSAGE).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("dialect", "refusal"),
+    [
+        ("standard", IP_REFUSAL),
+        ("spanish_refusals", {"error": 1097, "msg": "La IP no está autorizada"}),
+        ("numbers_as_strings", {**IP_REFUSAL, "error": "1003"}),
+    ],
+)
+def test_a_blocked_ip_refuses_every_api_request(make_sandbox, dialect, refusal):
+    sandbox = make_sandbox(ip_blocked=True, dialect=dialect)
+
+    answers = [
+        post_send(sandbox, **MESSAGE),
+        post_send(sandbox, **{**MESSAGE, "key": ""}),  # before credentials are even looked at
+        get_state(sandbox, "any"),
+        get_balance(sandbox),
+    ]
+
+    assert [(answer.status_code, answer.json()) for answer in answers] == [(400, refusal)] * 4
+    assert sandbox.state.call_count == 0
+
+
+# -- dialects: each one's answers over HTTP ------------------------------------------------
+
+
+def test_standard_dialect_is_the_default_and_shown_by_the_config_endpoint(sandbox):
+    config = requests.get(sandbox.root_url + "/_sandbox/config", timeout=5).json()["config"]
+    assert config["dialect"] == "standard"
+    assert config["invalid_phone_suffix"] == INVALID_SUFFIX
+    assert config["ip_blocked"] is False
+
+
+@pytest.mark.parametrize(
+    ("dialect", "echoed"),
+    [
+        ("phones_national", ["3150123456", "13055550123"]),
+        ("phones_plus", ["+573150123456", "+13055550123"]),
+    ],
+)
+def test_phone_dialects_echo_phones_in_send_and_messages_state(make_sandbox, dialect, echoed):
+    sandbox = make_sandbox(dialect=dialect)
+
+    body = post_send(sandbox, **{**MESSAGE, "phone": "573150123456,13055550123"}).json()
+
+    assert [item["phone"] for item in body["data"]] == echoed
+    assert [item["phone"] for item in get_state(sandbox, body["id"]).json()] == echoed
+    calls = requests.get(sandbox.root_url + "/_sandbox/calls", timeout=5).json()["calls"]
+    assert [call["phone"] for call in calls] == ["573150123456", "13055550123"]
+
+
+def test_numbers_as_strings(make_sandbox):
+    sandbox = make_sandbox(dialect="numbers_as_strings", balance=2, settle_seconds=60)
+
+    body = post_send(sandbox, **{**MESSAGE, "phone": f"573150123456,{INVALID}"}).json()
+    refused = post_send(sandbox, **{**MESSAGE, "phone": "573150123456,573150123457"})
+
+    assert body["status"] == "1"
+    assert [item["credits"] for item in body["data"]] == ["1", "0"]
+    assert [item["credits"] for item in get_state(sandbox, body["id"]).json()] == ["1", "0"]
+    assert get_balance(sandbox).json() == {"balance": "1"}
+    assert (refused.status_code, refused.json()["error"]) == (400, "1050")
+    assert get_balance(sandbox, key="wrong").json()["error"] == "1003"
+    assert requests.get(sandbox.url + "/nothing", timeout=5).json()["error"] == "404"
+
+
+def test_numbers_as_strings_keeps_fractional_credits(make_sandbox):
+    sandbox = make_sandbox(dialect="numbers_as_strings", credits_per_call=1.5)
+    assert post_send(sandbox, **MESSAGE).json()["data"][0]["credits"] == "1.5"
+    assert get_balance(sandbox).json() == {"balance": "99998.5"}
+
+
+def test_status_number(make_sandbox):
+    sandbox = make_sandbox(dialect="status_number")
+
+    body = post_send(sandbox, **MESSAGE).json()
+
+    assert type(body["status"]) is int
+    assert body["status"] == 1
+    assert body["data"][0]["credits"] == 1
+    assert get_balance(sandbox).json() == {"balance": 99999}
+
+
+def test_spanish_refusals_use_unknown_codes_and_keep_parameter_codes(make_sandbox):
+    sandbox = make_sandbox(dialect="spanish_refusals", balance=0)
+
+    answers = {
+        "bad key": post_send(sandbox, **{**MESSAGE, "key": "nope"}),
+        "bad client": get_balance(sandbox, client="999"),
+        "bad key on messages-state": get_state(sandbox, "x", key="nope"),
+        "no credits": post_send(sandbox, **MESSAGE),
+        "key missing": post_send(sandbox, **{**MESSAGE, "key": ""}),
+        "bad voice": post_send(sandbox, **{**MESSAGE, "voice": "Pedro"}),
+    }
+
+    assert {name: (r.status_code, r.json()["error"]) for name, r in answers.items()} == {
+        "bad key": (400, 1098),
+        "bad client": (400, 1098),
+        "bad key on messages-state": (400, 1098),
+        "no credits": (400, 1099),
+        "key missing": (400, 1001),
+        "bad voice": (400, 1020),
+    }
+    assert answers["bad key"].json()["msg"] == "Key inválida"
+    assert answers["no credits"].json()["msg"] == "No tiene créditos suficientes"
+    assert sandbox.state.call_count == 0
+
+
+def test_states_object(make_sandbox):
+    sandbox = make_sandbox(dialect="states_object")
+    body = post_send(sandbox, **{**MESSAGE, "phone": "573150123456,573150123457"}).json()
+    first, second = (item["id"] for item in body["data"])
+
+    by_dispatch = get_state(sandbox, body["id"]).json()
+    by_call = get_state(sandbox, second).json()
+
+    assert list(by_dispatch) == [first, second]
+    assert by_dispatch[first] == {
+        "state": "Enviado",
+        "credits": 1,
+        "phone": "573150123456",
+        "dispatch_id": body["id"],
+    }
+    assert by_call == {second: by_dispatch[second]}
+    assert isinstance(post_send(sandbox, **MESSAGE).json()["data"], list)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "settled"),
+    [
+        ("answered_rate", "ENTREGADO"),
+        ("rejected_rate", "rechazado"),
+        ("error_rate", "ERROR:1081 MSG: DESTINO INACCESIBLE"),
+    ],
+)
+def test_states_caps(make_sandbox, outcome, settled):
+    rates = {"answered_rate": 0, "rejected_rate": 0, "error_rate": 0, outcome: 1}
+    sandbox = make_sandbox(dialect="states_caps", settle_seconds=0.1, **rates)
+    body = post_send(sandbox, **{**MESSAGE, "phone": f"573150123456,{INVALID}"}).json()
+
+    pending = get_state(sandbox, body["id"]).json()
+    time.sleep(0.15)
+    final = get_state(sandbox, body["id"]).json()
+
+    assert [item["state"] for item in body["data"]] == ["ENVIADO", "rechazado"]
+    assert [item["state"] for item in pending] == ["ENVIADO", "rechazado"]
+    assert [item["state"] for item in final] == [settled, "rechazado"]
+
+
+def test_balance_in_data(make_sandbox):
+    sandbox = make_sandbox(dialect="balance_in_data")
+    assert get_balance(sandbox).json() == {"status": "1", "data": {"balance": 100000}}
+    assert get_balance(sandbox, key="nope").json()["error"] == 1003
+
+
+def test_dialects_combine(make_sandbox):
+    sandbox = make_sandbox(
+        dialect="phones_national,spanish_refusals,numbers_as_strings,status_number,"
+        "states_object,states_caps,balance_in_data",
+        balance=3,
+    )
+
+    body = post_send(sandbox, **{**MESSAGE, "phone": f"573150123456,{INVALID}"}).json()
+    states = get_state(sandbox, body["id"]).json()
+    refused = post_send(sandbox, **{**MESSAGE, "phone": "573150123456,573150123457,573150123458"})
+
+    assert body["status"] == 1
+    assert [(i["phone"], i["state"], i["credits"]) for i in body["data"]] == [
+        ("3150123456", "ENVIADO", "1"),
+        ("3150100000", "rechazado", "0"),
+    ]
+    assert states == {
+        body["data"][0]["id"]: {
+            "state": "ENVIADO",
+            "credits": "1",
+            "phone": "3150123456",
+            "dispatch_id": body["id"],
+        },
+        body["data"][1]["id"]: {
+            "state": "rechazado",
+            "credits": "0",
+            "phone": "3150100000",
+            "dispatch_id": body["id"],
+        },
+    }
+    assert refused.json() == {"error": "1099", "msg": "No tiene créditos suficientes"}
+    assert get_balance(sandbox).json() == {"status": 1, "data": {"balance": "2"}}
+
+
+def test_dialect_names_are_validated_and_normalised():
+    with pytest.raises(ValueError, match="klingon") as raised:
+        SandboxConfig(dialect="phones_national,klingon")
+    for name in DIALECTS:
+        assert name in str(raised.value)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        SandboxConfig(dialect="phones_national,phones_plus")
+    with pytest.raises(ValueError, match="invalid_phone_suffix"):
+        SandboxConfig(invalid_phone_suffix="+57")
+    with pytest.raises(ValueError, match="ip_blocked"):
+        SandboxConfig(ip_blocked="maybe")
+
+    assert SandboxConfig(dialect=" states_caps, standard,phones_plus ").dialect == (
+        "phones_plus,states_caps"
+    )
+    assert SandboxConfig(dialect=["batch_reject", "phones_plus"]).dialect == (
+        "phones_plus,batch_reject"
+    )
+    assert SandboxConfig(dialect="").dialect == "standard"
+    assert SandboxConfig(ip_blocked="true").ip_blocked is True
+
+
+def test_dialect_ip_block_and_suffix_change_at_runtime(sandbox):
+    config_url = sandbox.root_url + "/_sandbox/config"
+
+    changed = requests.post(
+        config_url, json={"dialect": "states_object,phones_plus", "ip_blocked": True}, timeout=5
+    )
+    assert changed.status_code == 200
+    assert changed.json()["config"]["dialect"] == "phones_plus,states_object"
+    assert requests.get(config_url, timeout=5).json()["config"]["ip_blocked"] is True
+    assert post_send(sandbox, **MESSAGE).json() == IP_REFUSAL
+
+    requests.post(config_url, json={"ip_blocked": False, "invalid_phone_suffix": ""}, timeout=5)
+    body = post_send(sandbox, **{**MESSAGE, "phone": INVALID}).json()
+    assert (body["data"][0]["phone"], body["data"][0]["state"]) == ("+" + INVALID, "Enviado")
+    assert list(get_state(sandbox, body["id"]).json()) == [body["data"][0]["id"]]
+
+    requests.post(config_url, json={"dialect": "standard"}, timeout=5)
+    assert post_send(sandbox, **MESSAGE).json()["data"][0]["phone"] == "573150123456"
+
+    for bad in ({"dialect": "nope"}, {"ip_blocked": "maybe"}, {"invalid_phone_suffix": 0}):
+        refused = requests.post(config_url, json=bad, timeout=5)
+        assert refused.status_code == 400, bad
+    assert "phones_national" in requests.post(config_url, json={"dialect": "x"}, timeout=5).text
+    assert requests.get(config_url, timeout=5).json()["config"]["dialect"] == "standard"
+
+
+def test_command_line_help_lists_every_dialect():
+    completed = subprocess.run(
+        [sys.executable, "-m", "onurix_sandbox", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
+    for name, description in DIALECTS.items():
+        assert re.search(rf"^  {name} +{re.escape(description)}$", completed.stdout, re.M), name
+    for flag in ("--dialect", "--invalid-phone-suffix", "--ip-blocked"):
+        assert flag in completed.stdout
+
+
+def test_command_line_unknown_dialect_is_refused():
+    completed = subprocess.run(
+        [sys.executable, "-m", "onurix_sandbox", "--port", "0", "--dialect", "klingon"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert completed.returncode == 2
+    assert "klingon" in completed.stderr
+    assert "phones_national" in completed.stderr
+
+
+def test_command_line_dialect_flags_win_over_the_environment():
+    env = {
+        **os.environ,
+        "ONURIX_SANDBOX_DIALECT": "numbers_as_strings",
+        "ONURIX_SANDBOX_IP_BLOCKED": "true",
+        "ONURIX_SANDBOX_INVALID_PHONE_SUFFIX": "99",
+    }
+    command = [sys.executable, "-m", "onurix_sandbox", "--port", "0"]
+    flags = ["--dialect", "states_caps", "--dialect", "balance_in_data,phones_plus"]
+    configs = []
+    for argv in (command, [*command, *flags, "--no-ip-blocked"]):
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            url = process.stdout.readline().split(" on ")[1].split()[0]
+            root = url.removesuffix("/api/v1")
+            configs.append(requests.get(root + "/_sandbox/config", timeout=5).json()["config"])
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=10)
+
+    from_env, from_flags = configs
+    assert (from_env["dialect"], from_env["ip_blocked"]) == ("numbers_as_strings", True)
+    assert from_env["invalid_phone_suffix"] == "99"
+    assert (from_flags["dialect"], from_flags["ip_blocked"]) == (
+        "phones_plus,states_caps,balance_in_data",
+        False,
+    )

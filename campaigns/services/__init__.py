@@ -8,7 +8,6 @@ them from here: `from campaigns import services; services.contact_save(...)`.
 from .audio import audio_code_delete, audio_code_save
 from .campaigns import (
     Audience,
-    BatchOutcome,
     CampaignNotDraft,
     CampaignPreview,
     ExcludedPhone,
@@ -81,7 +80,6 @@ __all__ = [
     "RESULT_COLUMNS",
     "AddPhonesResult",
     "Audience",
-    "BatchOutcome",
     "BulkOutcome",
     "CampaignNotDraft",
     "CampaignPreview",

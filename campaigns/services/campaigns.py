@@ -4,7 +4,6 @@ The sending itself is in `dispatch.py`; it runs in the background worker only. N
 holds a database transaction open while Onurix is called.
 """
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -18,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
-from .. import onurix, tasks
+from .. import tasks
 from ..calling_hours import CallingWindow, calling_window
 from ..models import (
     AudioCode,
@@ -40,6 +39,7 @@ from ..personalisation import (
 from ..phones import parse_phone_list
 from ..selectors import credits_per_call_estimate, resendable_unknown
 from .onurix_health import OnurixHealth, onurix_health
+from .sending import record_request, send_phones
 
 logger = logging.getLogger(__name__)
 
@@ -279,12 +279,13 @@ def campaign_save(
     return draft
 
 
-def campaign_launch(*, campaign: Campaign, user) -> bool:
+def campaign_launch(*, campaign: Campaign, user, balance_unknown_ok: bool = False) -> bool:
     """Freeze the audience (one result per phone) and start sending, or schedule it.
 
     Returns False when the campaign had already been launched (a double click, two tabs).
-    Raises ValidationError when there is no phone to call, or when the live balance cannot
-    cover the estimate (or cannot be read).
+    Raises ValidationError when there is no phone to call, when Onurix cannot be asked,
+    or when the live balance cannot cover the estimate. When Onurix answers but does not
+    tell the balance, the launcher must say so (`balance_unknown_ok`).
     """
     if not campaign.can("launch"):
         return False
@@ -296,6 +297,13 @@ def campaign_launch(*, campaign: Campaign, user) -> bool:
             _("Onurix could not confirm the balance: %(problem)s %(fix)s")
             % {"problem": health.problem, "fix": health.fix}
         )
+    if health.balance is None and not balance_unknown_ok:
+        raise ValidationError(
+            _(
+                "Onurix answered but did not say the balance. Check it in the Onurix portal, "
+                "then confirm that you launch without it."
+            )
+        )
     with transaction.atomic():
         # Under the row's lock (SQLite's write lock on an IMMEDIATE transaction): an edit
         # saved since the first look is what gets frozen, and none can land from now on.
@@ -305,7 +313,7 @@ def campaign_launch(*, campaign: Campaign, user) -> bool:
         audience = campaign_audience(campaign=locked)
         _check_launchable(audience)
         _per_call, estimated, _from_history = _estimate(len(audience.to_call))
-        if health.balance < estimated:
+        if health.balance is not None and health.balance < estimated:
             raise ValidationError(
                 _(
                     "The balance (%(balance)s credits) cannot cover the estimate of "
@@ -539,9 +547,9 @@ def campaign_test_call(*, campaign: Campaign, phone: str, user) -> TestCall:
     test_call = TestCall.objects.create(
         campaign=campaign, phone=phone, requested_by=user, request=request
     )
-    outcome = send_batch(campaign=campaign, phones=[phone], message=message)
+    outcome = send_phones(campaign=campaign, phones=[phone], message=message)
     record_request(request=request, outcome=outcome)
-    item = outcome.items.get(phone)
+    item = outcome.calls.get(phone)
     test_call.state = outcome.state_for(phone)
     test_call.error_code = outcome.error_code
     test_call.error_message = outcome.error_message
@@ -554,116 +562,3 @@ def campaign_test_call(*, campaign: Campaign, phone: str, user) -> TestCall:
         )
     test_call.save()
     return test_call
-
-
-@dataclass
-class BatchOutcome:
-    """What happened to one `call/send` request, in our terms."""
-
-    kind: str  # an OnurixRequest.Outcome value
-    items: dict[str, onurix.CallItem] = field(default_factory=dict)
-    dispatch_id: str = ""
-    error_code: int | None = None
-    error_message: str = ""
-    pause_reason: str = ""  # set when the whole campaign must stop (credentials, credits)
-    pause_kind: str = ""  # a Campaign.PauseReason value, with pause_reason
-    http_status: int | None = None
-    raw: dict | None = None  # Onurix's answer, for the audit record (never holds the key)
-
-    def state_for(self, phone: str) -> str:
-        if self.kind == OnurixRequest.Outcome.ACCEPTED:
-            return CallResult.State.SENT if phone in self.items else CallResult.State.UNKNOWN
-        if self.kind == OnurixRequest.Outcome.REFUSED:
-            return CallResult.State.FAILED
-        if self.kind == OnurixRequest.Outcome.NOT_REACHED:
-            return CallResult.State.QUEUED
-        return CallResult.State.UNKNOWN
-
-
-def send_batch(*, campaign: Campaign, phones: list[str], message: str) -> BatchOutcome:
-    """One `call/send` for phones sharing a message. Touches no database: the caller
-    commits the request's intent before and records the outcome after
-    (`record_request`), so no transaction is ever open during the HTTP call."""
-    client = onurix.get_onurix_client()
-    content = (
-        {"audio_code": campaign.audio_code.code}
-        if campaign.uses_audio
-        else {"voice": campaign.voice, "message": message}
-    )
-    outcome: BatchOutcome
-    try:
-        result = client.send_call(
-            phones=phones,
-            retries=campaign.retries,
-            leave_voicemail=campaign.leave_voicemail,
-            **content,
-        )
-    except onurix.OnurixAuthError as error:
-        outcome = _refusal(error, pause=_pause_message_auth())
-        outcome.pause_kind = Campaign.PauseReason.CREDENTIALS
-    except onurix.OnurixInsufficientCredits as error:
-        outcome = _refusal(
-            error, pause=gettext_lazy("Onurix says the credits ran out: buy credits, then resume.")
-        )
-        outcome.pause_kind = Campaign.PauseReason.CREDITS
-    except (onurix.OnurixRefused, onurix.OnurixInvalidRequest) as error:
-        outcome = _refusal(error)
-    except onurix.OnurixNotReached as error:
-        outcome = BatchOutcome(OnurixRequest.Outcome.NOT_REACHED, error_message=error.message)
-    except onurix.OnurixUnknownOutcome as error:
-        outcome = BatchOutcome(
-            OnurixRequest.Outcome.UNKNOWN, error_code=error.code, error_message=error.message
-        )
-        outcome.http_status = error.status
-    else:
-        outcome = BatchOutcome(
-            OnurixRequest.Outcome.ACCEPTED,
-            items={item.phone: item for item in result.calls},
-            dispatch_id=result.dispatch_id,
-            http_status=200,
-            raw=result.raw,
-        )
-    return outcome
-
-
-def _refusal(error: onurix.OnurixError, pause: str = "") -> BatchOutcome:
-    return BatchOutcome(
-        OnurixRequest.Outcome.REFUSED,
-        error_code=error.code,
-        error_message=error.message,
-        pause_reason=pause,
-        http_status=error.status,
-    )
-
-
-def _pause_message_auth() -> str:
-    # Lazy: built in a pool thread, put in words by the thread that records it.
-    return gettext_lazy(
-        "Onurix rejected the client id or key, or this server's IP: fix ONURIX_CLIENT_ID / "
-        "ONURIX_KEY or allow the IP in the Onurix portal (menu “Seguridad”), then resume."
-    )
-
-
-def record_request(*, request: OnurixRequest, outcome: BatchOutcome) -> None:
-    """Write what Onurix answered onto the request's audit record."""
-    request.outcome = outcome.kind
-    request.dispatch_id = outcome.dispatch_id
-    request.error_code = outcome.error_code
-    request.error_message = outcome.error_message[:2000]
-    request.finished_at = timezone.now()
-    request.http_status = outcome.http_status
-    if outcome.raw is not None:
-        request.response_body = json.dumps(outcome.raw, ensure_ascii=False)[:100_000]
-    request.credits = sum((item.credits for item in outcome.items.values()), Decimal(0))
-    request.save(
-        update_fields=[
-            "outcome",
-            "dispatch_id",
-            "error_code",
-            "error_message",
-            "finished_at",
-            "http_status",
-            "response_body",
-            "credits",
-        ]
-    )

@@ -10,6 +10,12 @@ Reliability rules, in order of importance:
   its phones unknown: nothing here ever re-sends them;
 - a phone left in sending by a dead worker becomes unknown, never queued again;
 - only a request that never reached Onurix is tried again, a bounded number of times;
+- a refusal is not a call: refused phones go back to the queue, a multi-phone refusal is
+  split in halves (bounded depth) so that one bad number fails alone, and after
+  ONURIX_REFUSAL_BREAKER refusals in a row the campaign pauses with Onurix's words;
+- what comes back is matched to the requested phones by meaning (onurix.match_calls); an
+  accepted phone Onurix did not list stays sent with the dispatch id, its state read by
+  polling, never re-sent;
 - no database transaction is open while Onurix is called.
 """
 
@@ -29,18 +35,14 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..bulk_sql import fit, update_rows
 from ..calling_hours import CallingWindow
 from ..models import CallResult, Campaign, Contact, OnurixRequest
 from ..onurix_states import map_onurix_state
-from .campaigns import (
-    BatchOutcome,
-    campaign_window,
-    enqueue_dispatch,
-    record_request,
-    send_batch,
-)
+from .campaigns import campaign_window, enqueue_dispatch
 from .onurix_health import onurix_health
 from .polling import campaigns_to_poll, enqueue_poll
+from .sending import SendOutcome, record_request, send_phones
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ def worker_name() -> str:
 
 Outcome = OnurixRequest.Outcome
 State = CallResult.State
+ERROR_MESSAGE = CallResult._meta.get_field("error_message")
 
 
 def stale_after() -> timedelta:
@@ -100,6 +103,42 @@ class Batch:
     request: OnurixRequest
     message: str
     rows: list[tuple[int, str]]  # (result id, phone)
+
+
+@dataclass
+class Attempt:
+    """One request made for (part of) a batch: the first is the batch's own; when Onurix
+    refuses several phones at once, their halves follow."""
+
+    phones: list[str]
+    depth: int  # 0: the whole batch; 1: a half of it...
+    outcome: SendOutcome | None = None  # None: not sent (the refusal breaker tripped)
+    split: bool = False  # refused, and its halves were sent instead
+
+
+# Halvings of a refused request: 2**6 = 64 covers the largest batch (50) down to one phone.
+MAX_SPLIT_DEPTH = 6
+
+
+class RefusalBreaker:
+    """Refusals in a row across the threads of one dispatch run; an accepted request
+    resets the count. Tripped at ONURIX_REFUSAL_BREAKER."""
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+        self.in_a_row = 0
+        self._lock = threading.Lock()
+
+    def record(self, outcome: SendOutcome) -> None:
+        with self._lock:
+            if outcome.refused_whole:
+                self.in_a_row += 1
+            elif outcome.outcome == Outcome.ACCEPTED:
+                self.in_a_row = 0
+
+    @property
+    def tripped(self) -> bool:
+        return self.in_a_row >= self.threshold
 
 
 class Throttle:
@@ -153,6 +192,8 @@ class _Dispatcher:
         self.concurrency = max(1, int(settings.ONURIX_CONCURRENCY))
         self.retries = max(0, int(settings.ONURIX_NOT_REACHED_RETRIES))
         self.breaker_threshold = max(1, int(settings.ONURIX_CIRCUIT_BREAKER_THRESHOLD))
+        self.refusals = RefusalBreaker(max(1, int(settings.ONURIX_REFUSAL_BREAKER)))
+        self.last_refusal = ""
         self.throttle = Throttle(float(settings.ONURIX_MAX_REQUESTS_PER_SECOND))
         self.deadline = time.monotonic() + max_seconds if max_seconds else None
         self.unknown_in_a_row = 0
@@ -166,6 +207,8 @@ class _Dispatcher:
                     if self.deadline is not None and time.monotonic() > self.deadline:
                         stop = "yielded"
                         break
+                    if self.refusals.tripped:
+                        break
                     batch = self._claim()
                     if not isinstance(batch, Batch):
                         stop = batch  # a reason to stop, or None: nothing left to claim
@@ -176,12 +219,13 @@ class _Dispatcher:
                 done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     batch = in_flight.pop(future)
-                    outcome = future.result()
                     # All database writes happen here, in one thread: pool threads only
                     # talk HTTP, so SQLite never has writers queueing on its busy lock.
-                    record_request(request=batch.request, outcome=outcome)
-                    self._record(batch, outcome)
-                    stop = self._after(outcome) or stop
+                    for attempt in self._record_attempts(batch, future.result()):
+                        stop = self._after(attempt.outcome) or stop
+                if self.refusals.tripped and not in_flight:
+                    self._pause(self._refusal_pause_message(), Campaign.PauseReason.REFUSED)
+                    stop = "paused"
         return self._conclude(stop)
 
     # -- claiming -------------------------------------------------------------------------
@@ -248,100 +292,150 @@ class _Dispatcher:
 
     # -- sending (in a pool thread: HTTP only, no database) ------------------------------
 
-    def _send(self, batch: Batch) -> BatchOutcome:
-        phones = [phone for _pk, phone in batch.rows]
+    def _send(self, batch: Batch) -> list[Attempt]:
+        """The batch's request, and the halves of any multi-phone request Onurix refused
+        as a whole (breadth first, so an accepted half resets the refusal count before
+        the refused one is split again)."""
+        attempts = [Attempt([phone for _pk, phone in batch.rows], depth=0)]
+        for attempt in attempts:  # grows while it runs
+            if self.refusals.tripped:
+                continue  # left unsent: queued again
+            attempt.outcome = self._send_phones(attempt.phones, batch.message)
+            self.refusals.record(attempt.outcome)
+            phones = attempt.phones
+            splittable = len(phones) > 1 and attempt.depth < MAX_SPLIT_DEPTH
+            if attempt.outcome.refused_whole and splittable:
+                attempt.split = True
+                middle = (len(phones) + 1) // 2
+                attempts.append(Attempt(phones[:middle], attempt.depth + 1))
+                attempts.append(Attempt(phones[middle:], attempt.depth + 1))
+        return attempts
+
+    def _send_phones(self, phones: list[str], message: str) -> SendOutcome:
         for attempt in range(self.retries + 1):
             self.throttle.wait()
-            outcome = send_batch(campaign=self.campaign, phones=phones, message=batch.message)
-            if outcome.kind != Outcome.NOT_REACHED or attempt == self.retries:
+            outcome = send_phones(campaign=self.campaign, phones=phones, message=message)
+            if outcome.outcome != Outcome.NOT_REACHED or attempt == self.retries:
                 break
             time.sleep(min(4.0, 0.5 * 2**attempt))
         return outcome
 
-    def _record(self, batch: Batch, outcome: BatchOutcome) -> None:
+    def _record_attempts(self, batch: Batch, attempts: list[Attempt]) -> list[Attempt]:
+        """Write each request made for a batch (the halves as requests of their own, in
+        the campaign's request log) and what it means for its phones. Returns the
+        attempts that were sent."""
+        ids = dict((phone, pk) for pk, phone in batch.rows)
+        sent = []
+        for attempt in attempts:
+            if attempt.outcome is None:
+                self._requeue([ids[phone] for phone in attempt.phones])
+                continue
+            request = batch.request if not sent else self._extra_request(attempt)
+            record_request(request=request, outcome=attempt.outcome)
+            sent.append(attempt)
+            if attempt.outcome.refused_whole:
+                self.last_refusal = attempt.outcome.onurix_message
+            if not attempt.split:
+                self._record(attempt, [ids[phone] for phone in attempt.phones], request)
+        return sent
+
+    def _extra_request(self, attempt: Attempt) -> OnurixRequest:
+        return OnurixRequest.objects.create(
+            campaign=self.campaign,
+            kind=OnurixRequest.Kind.SEND,
+            phones=",".join(attempt.phones),
+            phone_count=len(attempt.phones),
+            worker=worker_name(),
+        )
+
+    def _record(self, attempt: Attempt, ids: list[int], request: OnurixRequest) -> None:
+        outcome = attempt.outcome
         now = timezone.now()
-        mine = CallResult.objects.filter(claim_token=batch.token)
-        if outcome.kind == Outcome.ACCEPTED:
-            self._record_accepted(batch, outcome, now)
-        elif outcome.kind == Outcome.REFUSED and not outcome.pause_reason:
-            mine.update(
-                state=State.FAILED,
-                error_code=outcome.error_code,
-                error_message=outcome.error_message[:2000],
-                updated_at=now,
-            )
-        elif outcome.kind in (Outcome.REFUSED, Outcome.NOT_REACHED):
-            # Nothing was sent: the phones wait for the campaign to be resumed.
-            mine.update(
-                state=State.QUEUED,
-                claim_token=None,
-                request=None,
-                send_count=F("send_count") - 1,
-                updated_at=now,
-            )
+        rows = CallResult.objects.filter(id__in=ids, state=State.SENDING)
+        if outcome.outcome == Outcome.ACCEPTED:
+            self._record_accepted(attempt, ids, now)
+        elif outcome.outcome == Outcome.REFUSED and outcome.invalid_phone:
+            # Onurix named the bad phone: it fails alone, the others were not called.
+            bad = ids[attempt.phones.index(outcome.invalid_phone)]
+            self._fail(rows.filter(id=bad), outcome, now)
+            self._requeue([pk for pk in ids if pk != bad])
+        elif outcome.refused_whole and len(ids) == 1 and attempt.depth > 0:
+            # Isolated by halving: its other half was accepted, this phone alone is refused.
+            self._fail(rows, outcome, now)
+        elif outcome.outcome in (Outcome.REFUSED, Outcome.NOT_REACHED):
+            # Nothing was sent: the phones wait for the next claim, or for a resume.
+            self._requeue(ids)
         else:
-            mine.update(
+            rows.update(
                 state=State.UNKNOWN,
                 error_code=outcome.error_code,
-                error_message=outcome.error_message[:2000],
+                error_message=fit(ERROR_MESSAGE, outcome.error_message),
                 updated_at=now,
             )
 
-    def _record_accepted(self, batch: Batch, outcome: BatchOutcome, now) -> None:
-        # One executemany: Django's bulk_update builds a CASE per field and row, which
-        # costs ~100 ms for 50 rows in Python, longer than the request it records.
-        ops = connection.ops
-        credits_field = CallResult._meta.get_field("credits")
-        stamp = ops.adapt_datetimefield_value(now)
-        missing = _("Onurix accepted the request but did not list this phone.")
-        params = []
-        for pk, phone in batch.rows:
-            item = outcome.items.get(phone)
-            if item is None:
-                values = (State.UNKNOWN, None, missing, "", "", 0)
+    def _fail(self, rows, outcome: SendOutcome, now) -> None:
+        rows.update(
+            state=State.FAILED,
+            error_code=outcome.error_code,
+            error_message=fit(ERROR_MESSAGE, outcome.error_message),
+            updated_at=now,
+        )
+
+    def _requeue(self, ids: list[int]) -> None:
+        CallResult.objects.filter(id__in=ids, state=State.SENDING).update(
+            state=State.QUEUED,
+            claim_token=None,
+            request=None,
+            send_count=F("send_count") - 1,
+            updated_at=timezone.now(),
+        )
+
+    def _record_accepted(self, attempt: Attempt, ids: list[int], now) -> None:
+        outcome = attempt.outcome
+        unlisted = _("Onurix accepted the request but did not list this phone.")
+        rows = []
+        for pk, phone in zip(ids, attempt.phones, strict=True):
+            call = outcome.calls.get(phone)
+            if call is None and outcome.dispatch_id:
+                # Sent, call id unknown: polling by the dispatch id reads its state later.
+                values = (State.SENT, None, "", "", "", 0)
+            elif call is None:
+                values = (State.UNKNOWN, None, unlisted, "", "", 0)
             else:
-                mapped = map_onurix_state(item.state)
+                mapped = map_onurix_state(call.state)
                 values = (
                     mapped.state,
                     mapped.error_code,
                     mapped.error_message,
-                    item.call_id[:64],
-                    item.state[:255],
-                    item.credits,
+                    call.call_id,
+                    call.state,
+                    call.credits,
                 )
-            state, error_code, error_message, call_id, onurix_state, credits = values
-            credits = ops.adapt_decimalfield_value(
-                credits, credits_field.max_digits, credits_field.decimal_places
-            )
-            params.append(
-                (
-                    state,
-                    error_code,
-                    error_message,
-                    call_id,
-                    onurix_state,
-                    credits,
-                    outcome.dispatch_id[:64],
-                    stamp,
-                    stamp,
-                    pk,
-                )
-            )
-        sql = (
-            f"UPDATE {ops.quote_name(CallResult._meta.db_table)} SET state = %s, "  # noqa: S608
-            "error_code = %s, error_message = %s, call_id = %s, onurix_state = %s, "
-            "credits = %s, dispatch_id = %s, sent_at = %s, updated_at = %s WHERE id = %s"
+            rows.append((*values, outcome.dispatch_id, now, now, pk))
+        update_rows(
+            CallResult,
+            set_fields=(
+                "state",
+                "error_code",
+                "error_message",
+                "call_id",
+                "onurix_state",
+                "credits",
+                "dispatch_id",
+                "sent_at",
+                "updated_at",
+            ),
+            rows=rows,
         )
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, params)
 
     # -- after each request ---------------------------------------------------------------
 
-    def _after(self, outcome: BatchOutcome) -> str | None:
+    def _after(self, outcome: SendOutcome) -> str | None:
         if outcome.pause_reason:
-            self._pause(outcome.pause_reason, outcome.pause_kind)
+            said = outcome.onurix_message or outcome.error_message
+            self._pause(str(outcome.pause_message) % {"said": said}, outcome.pause_reason)
             return "paused"
-        if outcome.kind == Outcome.NOT_REACHED:
+        if outcome.outcome == Outcome.NOT_REACHED:
             self._pause(
                 _(
                     "Onurix could not be reached after %(attempts)d attempts. Check the "
@@ -351,7 +445,7 @@ class _Dispatcher:
                 Campaign.PauseReason.UNREACHABLE,
             )
             return "paused"
-        if outcome.kind == Outcome.UNKNOWN:
+        if outcome.outcome == Outcome.UNKNOWN:
             self.unknown_in_a_row += 1
             if self.unknown_in_a_row >= self.breaker_threshold:
                 self._pause(
@@ -367,6 +461,13 @@ class _Dispatcher:
         else:
             self.unknown_in_a_row = 0
         return None
+
+    def _refusal_pause_message(self) -> str:
+        return _(
+            "Paused after %(count)d requests in a row refused by Onurix. Onurix said: "
+            "“%(said)s”. The refused phones were not called and wait in the queue: fix the "
+            "cause (credits, key, the server's IP in the portal), then resume."
+        ) % {"count": self.refusals.in_a_row, "said": self.last_refusal}
 
     def _pause(self, message: str, reason: str) -> None:
         Campaign.objects.move(

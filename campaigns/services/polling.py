@@ -13,12 +13,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .. import onurix, tasks
+from ..bulk_sql import fit_instance, update_rows
 from ..models import CallResult, Campaign, OnurixRequest
+from ..onurix_codes import same_phone
 from ..onurix_states import map_onurix_state
 
 logger = logging.getLogger(__name__)
@@ -117,64 +118,74 @@ def _record_failure(campaign_id: int, dispatch_id: str, error: onurix.OnurixErro
         if isinstance(error, onurix.OnurixRefused)
         else OnurixRequest.Outcome.UNKNOWN
     )
-    OnurixRequest.objects.create(
+    request = OnurixRequest(
         campaign_id=campaign_id,
         kind=OnurixRequest.Kind.STATE,
-        dispatch_id=dispatch_id[:64],
+        dispatch_id=dispatch_id,
         outcome=outcome,
         http_status=error.status,
         error_code=error.code,
-        error_message=error.message[:2000],
+        error_message=error.message,
         finished_at=timezone.now(),
     )
+    fit_instance(request, ["dispatch_id", "error_message"])
+    request.save()
 
 
 def _record_states(campaign_id: int, dispatch_id: str, items) -> tuple[int, int]:
-    """Write what Onurix says about one dispatch. Returns (phones changed, unknown texts)."""
+    """Write what Onurix says about one dispatch. Returns (phones changed, unknown texts).
+
+    A state belongs to a phone by its call id; a phone whose call id is unknown (Onurix
+    did not list it when it accepted the request) by its number, in any format Onurix
+    writes it (onurix_codes.same_phone).
+    """
     by_call_id = {item.id: item for item in items if item.id}
-    by_phone = {item.phone: item for item in items if item.phone}
     rows = CallResult.objects.filter(
         campaign_id=campaign_id, dispatch_id=dispatch_id, state=State.SENT
     ).values_list("id", "phone", "call_id", "onurix_state", "credits")
-    ops = connection.ops
-    credits_field = CallResult._meta.get_field("credits")
-    stamp = ops.adapt_datetimefield_value(timezone.now())
-    params = []
+    now = timezone.now()
+    updates = []
     unknown = 0
     for pk, phone, call_id, old_text, credits in rows:
-        item = (by_call_id.get(call_id) if call_id else None) or by_phone.get(phone)
+        item = by_call_id.get(call_id) if call_id else None
+        if item is None:
+            item = next((item for item in items if same_phone(phone, item.phone)), None)
         if item is None:
             continue
         mapped = map_onurix_state(item.state)
         unknown += not mapped.known
-        text = item.state[:255]
-        if mapped.state == State.SENT and text == old_text:
+        if mapped.state == State.SENT and item.state == old_text and (call_id or not item.id):
             continue
         refunded = credits if mapped.refunded else Decimal(0)
-        params.append(
+        updates.append(
             (
                 mapped.state,
-                text,
+                item.state,
+                call_id or item.id,
                 mapped.error_code,
-                mapped.error_message[:2000],
-                ops.adapt_decimalfield_value(
-                    refunded, credits_field.max_digits, credits_field.decimal_places
-                ),
-                stamp,
+                mapped.error_message,
+                refunded,
+                now,
                 pk,
                 State.SENT,
             )
         )
-    if params:
-        # One executemany per dispatch: bulk_update builds a CASE per field and row.
-        sql = (
-            f"UPDATE {ops.quote_name(CallResult._meta.db_table)} SET state = %s, "  # noqa: S608
-            "onurix_state = %s, error_code = %s, error_message = %s, credits_refunded = %s, "
-            "updated_at = %s WHERE id = %s AND state = %s"
-        )
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, params)
-    return len(params), unknown
+    # One statement per dispatch; "AND state = sent": a change made meanwhile stands.
+    update_rows(
+        CallResult,
+        set_fields=(
+            "state",
+            "onurix_state",
+            "call_id",
+            "error_code",
+            "error_message",
+            "credits_refunded",
+            "updated_at",
+        ),
+        where_fields=("id", "state"),
+        rows=updates,
+    )
+    return len(updates), unknown
 
 
 def next_poll_step(*, report: PollReport, step: int) -> int:

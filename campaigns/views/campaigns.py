@@ -152,7 +152,11 @@ def campaign_progress(request, pk):
 def campaign_launch(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     try:
-        launched = services.campaign_launch(campaign=campaign, user=request.user)
+        launched = services.campaign_launch(
+            campaign=campaign,
+            user=request.user,
+            balance_unknown_ok=request.POST.get("balance_unknown_ok") == "1",
+        )
     except ValidationError as error:
         for text in error.messages:
             messages.error(request, text)

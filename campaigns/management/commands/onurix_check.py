@@ -20,6 +20,13 @@ class Command(BaseCommand):
         health = services.onurix_health()
         if not health.ok:
             raise CommandError(f"{health.problem}\n{health.fix}")
+        if health.balance is None:
+            self.stdout.write(
+                self.style.WARNING(
+                    _("Onurix answers, but did not say the balance: check it in its portal.")
+                )
+            )
+            return
         balance = number_format(health.balance, decimal_pos=2, force_grouping=True)
         self.stdout.write(
             self.style.SUCCESS(
