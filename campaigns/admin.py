@@ -165,7 +165,7 @@ class CampaignAdminForm(forms.ModelForm):
         # save, so a stale form never puts a launched campaign's content back.
         if self.instance.pk is not None:
             still_draft = (
-                Campaign.objects.select_for_update()
+                Campaign.objects.select_for_update(no_key=True)
                 .filter(pk=self.instance.pk, state__in=Campaign.TRANSITIONS["edit"])
                 .exists()
             )

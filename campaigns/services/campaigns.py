@@ -307,7 +307,7 @@ def campaign_launch(*, campaign: Campaign, user, balance_unknown_ok: bool = Fals
     with transaction.atomic():
         # Under the row's lock (SQLite's write lock on an IMMEDIATE transaction): an edit
         # saved since the first look is what gets frozen, and none can land from now on.
-        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        locked = Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk).first()
         if locked is None or not locked.can("launch"):
             return False
         audience = campaign_audience(campaign=locked)
@@ -410,7 +410,7 @@ def campaign_resume(*, campaign: Campaign, user) -> bool:
     """Carry on sending a paused campaign (or wait for its start time)."""
     now = timezone.now()
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        locked = Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk).first()
         if locked is None or not locked.can("resume"):
             return False
         waits = locked.scheduled_at and locked.scheduled_at > now and not locked.started_at
@@ -460,7 +460,7 @@ def campaign_resend_unknown(*, campaign: Campaign, user, expected: int) -> int:
     """
     now = timezone.now()
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        locked = Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk).first()
         if locked is None or not locked.can("resend"):
             raise ValidationError(
                 _("Unknown phones cannot be sent again: this campaign is %(state)s.")

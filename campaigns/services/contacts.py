@@ -60,7 +60,7 @@ def contacts_set_do_not_call(
         # Locked (on PostgreSQL) so that two marks at once write one history row, not two.
         changing = list(
             selected.filter(do_not_call=not do_not_call)
-            .select_for_update()
+            .select_for_update(no_key=True)
             .order_by("pk")
             .values_list("pk", flat=True)
         )

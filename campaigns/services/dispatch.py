@@ -243,8 +243,11 @@ class _Dispatcher:
             with transaction.atomic():
                 # The campaign row's lock: a pause or a cancel waits for this claim to
                 # commit, or this claim sees it. (SQLite: the IMMEDIATE transaction's lock.)
+                # NO KEY: foreign-key checks of other workers' inserts (deferred to their
+                # COMMIT on PostgreSQL) take KEY SHARE on this row, which FOR UPDATE would
+                # block into a deadlock.
                 state = (
-                    Campaign.objects.select_for_update()
+                    Campaign.objects.select_for_update(no_key=True)
                     .filter(pk=self.campaign.pk)
                     .values_list("state", flat=True)
                     .first()
