@@ -125,6 +125,9 @@ def main() -> None:
                 name=name,
                 voice="Mariana",
                 message="Hola, le recordamos su cita de mañana.",
+                audio_code=None,
+                retries=1,
+                leave_voicemail=True,
             )
             services.campaign_launch(campaign=campaign, user=user)
             started = time.perf_counter()

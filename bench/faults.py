@@ -90,7 +90,14 @@ def main() -> None:
     )
     user = get_user_model().objects.create_user("faults")
     campaign = services.campaign_save(
-        user=user, groups=[group], name="Faults", voice="Mariana", message="Hola."
+        user=user,
+        groups=[group],
+        name="Faults",
+        voice="Mariana",
+        message="Hola.",
+        audio_code=None,
+        retries=1,
+        leave_voicemail=True,
     )
     services.campaign_launch(campaign=campaign, user=user)
 

@@ -221,14 +221,38 @@ def match_calls(phones: Sequence[str], calls: Sequence[CallItem]) -> dict[str, C
     When that leaves calls unmatched and Onurix returned exactly one call per requested
     phone, by position. Requested phones left without a call are missing from the result.
     """
+    by_digits = {onurix_codes.phone_digits(phone): phone for phone in phones}
+    suffixes: dict[int, dict[str, list[str]]] = {}  # length -> last digits -> phones
     matched: dict[str, CallItem] = {}
     for call in calls:
-        fits = [phone for phone in phones if onurix_codes.same_phone(phone, call.phone)]
+        echoed = onurix_codes.phone_digits(call.phone)
+        fits = [by_digits[echoed]] if echoed in by_digits else _fits(echoed, phones, suffixes)
         if len(fits) == 1 and fits[0] not in matched:
             matched[fits[0]] = call
     if len(matched) < len(phones) and len(calls) == len(phones):
         return dict(zip(phones, calls, strict=True))
     return matched
+
+
+def _fits(echoed: str, phones: Sequence[str], suffixes: dict) -> list[str]:
+    """The requested phones that end with `echoed` (it lacks the country code), or that
+    `echoed` ends with (it has a longer prefix). Dictionary lookups, not a scan."""
+    if len(echoed) < onurix_codes.MIN_PHONE_DIGITS:
+        return []
+    index = suffixes.get(len(echoed))
+    if index is None:
+        index = suffixes[len(echoed)] = {}
+        for phone in phones:
+            index.setdefault(phone[-len(echoed) :], []).append(phone)
+    fits = list(index.get(echoed, []))
+    fits += [
+        phone
+        for phone in phones
+        if len(phone) < len(echoed)
+        and len(phone) >= onurix_codes.MIN_PHONE_DIGITS
+        and echoed.endswith(phone)
+    ]
+    return fits
 
 
 def _as_items(value: object) -> list[dict]:

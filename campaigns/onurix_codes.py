@@ -68,8 +68,12 @@ _DIGIT_RUN = re.compile(r"\+?\d[\d \-]{6,}\d")
 MIN_PHONE_DIGITS = 7
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def phone_digits(text: str) -> str:
-    return "".join(char for char in str(text) if char.isdigit())
+    text = str(text)
+    return text if text.isdigit() else _NOT_DIGIT.sub("", text)
 
 
 def same_phone(ours: str, theirs: str) -> bool:

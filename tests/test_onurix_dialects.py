@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from campaigns import onurix_codes, services
@@ -172,3 +173,31 @@ def test_an_unmatched_answer_keeps_its_phones_sent_and_polling_resolves_them(
     _poll_until_final(campaign)
     assert set(campaign.results.values_list("state", flat=True)) <= {State.ANSWERED, State.FAILED}
     assert len(sandbox.state.calls()) == AUDIENCE
+
+
+def test_a_balance_onurix_does_not_tell_lets_a_launcher_launch_after_confirming(
+    dialect_sandbox, monkeypatch, auth_client
+):
+    # No dialect hides the balance: the answer is replaced at our client's seam.
+    from campaigns.onurix import Balance, OnurixClient
+
+    dialect_sandbox("standard")
+    monkeypatch.setattr(OnurixClient, "balance", lambda self: Balance(None, {"status": "1"}))
+    group = make_audience(3)
+    campaign = make_campaign(message="Hola, le recordamos su cita de mañana.")
+    campaign.groups.add(group)
+    url = reverse("campaign_launch", args=[campaign.pk])
+
+    page = auth_client.get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Onurix answered but did not say the balance." in page.text
+    assert 'name="balance_unknown_ok"' in page.text
+
+    refused = auth_client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "confirm that you launch without it" in refused.text
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.DRAFT
+
+    auth_client.post(url, {"balance_unknown_ok": "1"})
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.SENDING
+    assert campaign.balance_before is None
