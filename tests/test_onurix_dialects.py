@@ -170,9 +170,13 @@ def test_an_unmatched_answer_keeps_its_phones_sent_and_polling_resolves_them(
     assert set(campaign.results.values_list("state", flat=True)) == {State.SENT}
     assert not campaign.results.filter(dispatch_id="").exists()
 
+    assert campaign.totals.credits == 0  # not known yet either
+
     _poll_until_final(campaign)
     assert set(campaign.results.values_list("state", flat=True)) <= {State.ANSWERED, State.FAILED}
     assert len(sandbox.state.calls()) == AUDIENCE
+    campaign.totals.refresh_from_db()
+    assert campaign.totals.credits == AUDIENCE  # learned with the states
 
 
 def test_a_balance_onurix_does_not_tell_lets_a_launcher_launch_after_confirming(

@@ -156,12 +156,16 @@ def _record_states(campaign_id: int, dispatch_id: str, items) -> tuple[int, int]
         unknown += not mapped.known
         if mapped.state == State.SENT and item.state == old_text and (call_id or not item.id):
             continue
+        if not call_id:
+            # Its credits were not known either when Onurix accepted the request.
+            credits = item.credits
         refunded = credits if mapped.refunded else Decimal(0)
         updates.append(
             (
                 mapped.state,
                 item.state,
                 call_id or item.id,
+                credits,
                 mapped.error_code,
                 mapped.error_message,
                 refunded,
@@ -177,6 +181,7 @@ def _record_states(campaign_id: int, dispatch_id: str, items) -> tuple[int, int]
             "state",
             "onurix_state",
             "call_id",
+            "credits",
             "error_code",
             "error_message",
             "credits_refunded",
