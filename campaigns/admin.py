@@ -20,6 +20,7 @@ from .models import (
     TestCall,
 )
 from .text import clean_json
+from .views.common import with_calls_cancelled
 
 admin.site.site_header = _("Onurix Campaigns administration")
 admin.site.site_title = _("Onurix Campaigns")
@@ -106,13 +107,7 @@ class ContactAdmin(admin.ModelAdmin):
             "%(count)d contacts marked do-not-call.",
             done.changed,
         ) % {"count": done.changed}
-        if done.calls_cancelled:
-            text += " " + ngettext(
-                "%(count)d pending call was cancelled.",
-                "%(count)d pending calls were cancelled.",
-                done.calls_cancelled,
-            ) % {"count": done.calls_cancelled}
-        self.message_user(request, text, messages.SUCCESS)
+        self.message_user(request, with_calls_cancelled(text, done.calls_cancelled))
 
     @admin.action(description=_("Add selected contacts to a group"))
     def add_to_group(self, request, queryset):

@@ -13,7 +13,7 @@ from .. import selectors, services
 from ..calling_hours import calling_window
 from ..forms import CampaignForm, ResendForm, ResultsActionForm, TestCallForm
 from ..models import CallResult, Campaign, ContactGroup
-from .common import page_of, render_page
+from .common import page_of, render_page, with_calls_cancelled
 
 # Phones left out that the preview lists one by one; the counts per reason cover the rest.
 EXCLUDED_SHOWN = 200
@@ -497,13 +497,7 @@ def campaign_results_action(request, pk):
             "%(count)s phones marked do-not-call.",
             done.marked,
         ) % {"count": done.marked}
-        if done.calls_cancelled:
-            text += " " + ngettext(
-                "%(count)s pending call to them was cancelled.",
-                "%(count)s pending calls to them were cancelled.",
-                done.calls_cancelled,
-            ) % {"count": done.calls_cancelled}
-        messages.success(request, text)
+        messages.success(request, with_calls_cancelled(text, done.calls_cancelled))
     else:
         group = form.cleaned_data["group"]
         added = services.results_add_to_group(results=results, group=group)

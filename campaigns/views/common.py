@@ -1,5 +1,6 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 PAGE_SIZE = 50
 
@@ -11,3 +12,15 @@ def page_of(request, queryset):
 def render_page(request, template, partial, context):
     """Render the full page, or only its partial for an htmx request."""
     return render(request, partial if request.htmx else template, context)
+
+
+def with_calls_cancelled(text: str, calls_cancelled: int) -> str:
+    """`text`, followed by how many pending calls a do-not-call mark cancelled, if any."""
+    if not calls_cancelled:
+        return text
+    cancelled = ngettext(
+        "%(count)d pending call was cancelled.",
+        "%(count)d pending calls were cancelled.",
+        calls_cancelled,
+    ) % {"count": calls_cancelled}
+    return f"{text} {cancelled}"

@@ -16,7 +16,7 @@ from ..forms import (
     ContactForm,
 )
 from ..models import Contact, ContactGroup
-from .common import page_of, render_page
+from .common import page_of, render_page, with_calls_cancelled
 
 
 def _contact_filters(request) -> dict:
@@ -52,7 +52,7 @@ def contact_create(request):
     if request.method == "POST" and form.is_valid():
         saved = services.contact_save(user=request.user, **_contact_fields(form))
         text = _("Contact %(name)s added.") % {"name": saved.contact}
-        messages.success(request, _with_calls_cancelled(text, saved.calls_cancelled))
+        messages.success(request, with_calls_cancelled(text, saved.calls_cancelled))
         return redirect(saved.contact)
     return render(request, "campaigns/contact_form.html", {"form": form})
 
@@ -74,7 +74,7 @@ def contact_update(request, pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            text = _with_calls_cancelled(_("Changes saved."), saved.calls_cancelled)
+            text = with_calls_cancelled(_("Changes saved."), saved.calls_cancelled)
             messages.success(request, text)
             return redirect(contact)
     return render(request, "campaigns/contact_form.html", {"form": form, "contact": contact})
@@ -93,18 +93,6 @@ def _contact_fields(form: ContactForm) -> dict:
         "clear_reason": data.get("clear_reason", ""),
         "groups": data["groups"],
     }
-
-
-def _with_calls_cancelled(text: str, calls_cancelled: int) -> str:
-    """`text`, followed by how many pending calls a do-not-call mark cancelled, if any."""
-    if not calls_cancelled:
-        return text
-    cancelled = ngettext(
-        "%(count)d pending call was cancelled.",
-        "%(count)d pending calls were cancelled.",
-        calls_cancelled,
-    ) % {"count": calls_cancelled}
-    return f"{text} {cancelled}"
 
 
 @require_GET
@@ -180,7 +168,7 @@ def contact_bulk(request):
         "count": done.count,
         "group": group.name if group else "",
     }
-    messages.success(request, _with_calls_cancelled(text, done.calls_cancelled))
+    messages.success(request, with_calls_cancelled(text, done.calls_cancelled))
     return redirect(back)
 
 
