@@ -134,6 +134,13 @@ class OnurixInvalidRequest(OnurixError):
     safe_to_retry = False
 
 
+# The exception for each kind of refusal onurix_codes tells apart.
+_REFUSALS: dict[str, type[OnurixRefused]] = {
+    onurix_codes.AUTH: OnurixAuthError,
+    onurix_codes.CREDITS: OnurixInsufficientCredits,
+}
+
+
 # -- results -------------------------------------------------------------------------------
 
 
@@ -376,11 +383,7 @@ def _error_for(
             auth_codes=auth_codes,
             credits_codes=credits_codes,
         )
-        cls: type[OnurixRefused] = {
-            onurix_codes.AUTH: OnurixAuthError,
-            onurix_codes.CREDITS: OnurixInsufficientCredits,
-        }.get(kind, OnurixRefused)
-        return cls(
+        return _REFUSALS.get(kind, OnurixRefused)(
             f"Onurix refused the request {described}: {message or 'no detail'}",
             status=status,
             code=code,
@@ -498,11 +501,7 @@ class OnurixClient:
             )
         if _says_failure(body.get("status")) and not _as_items(body.get("data")):
             # A 200 that says it failed and lists no call: nothing was placed, by its words.
-            raise OnurixRefused(
-                f"Onurix answered status {body.get('status')!r} without calls: "
-                f"{_text(body.get('msg') or body.get('message'))[:_BODY_SNIPPET] or 'no detail'}",
-                status=200,
-            )
+            raise self._status_refusal(body)
         calls = tuple(
             CallItem(
                 call_id=_text(item.get("id")),
@@ -564,8 +563,27 @@ class OnurixClient:
             for name in _BALANCE_KEYS:
                 if name in holder and _is_number(holder[name]):
                     return Balance(credits=_decimal(holder[name]), raw=body)
+        if _says_failure(body.get("status")):
+            raise self._status_refusal(body)
         logger.warning("Onurix answered the balance without one we can read: keys %s", list(body))
         return Balance(credits=None, raw=body)
+
+    def _status_refusal(self, body: dict) -> OnurixRefused:
+        """The refusal a 200 whose `status` says it failed stands for, read like any
+        other refusal (its words may say credentials or credits)."""
+        message = self._redact(_text(body.get("msg") or body.get("message"))[:_BODY_SNIPPET])
+        kind = onurix_codes.refusal_kind(
+            status=200,
+            code=None,
+            message=message,
+            auth_codes=self.auth_codes,
+            credits_codes=self.credits_codes,
+        )
+        return _REFUSALS.get(kind, OnurixRefused)(
+            f"Onurix answered status {body.get('status')!r}: {message or 'no detail'}",
+            status=200,
+            onurix_message=message,
+        )
 
     # -- transport -------------------------------------------------------------------------
 

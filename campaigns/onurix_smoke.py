@@ -183,6 +183,7 @@ class Observations:
     matched: dict[str, onurix.CallItem] = field(default_factory=dict)  # by requested phone
     # Latest state text of each requested phone (from the send answer, then messages-state).
     latest: dict[str, str] = field(default_factory=dict)
+    latest_credits: dict[str, Decimal] = field(default_factory=dict)  # from messages-state
     # Every phone Onurix wrote back, with the requested phone it was read for ("" if none).
     echoes: list[tuple[str, str]] = field(default_factory=list)
     state_texts: list[str] = field(default_factory=list)  # every state text seen, once each
@@ -406,6 +407,7 @@ class _Run:
                     }
                 )
             obs.latest[phone] = item.state
+            obs.latest_credits[phone] = item.credits
         return read
 
     def _state_by_call_id(self) -> None:
@@ -729,16 +731,16 @@ def _check_state_names(obs: Observations) -> Check:
 
 
 def expected_charge(obs: Observations) -> Decimal:
-    """What the product would count as spent: the credits of each call in the send's
-    answer, except calls whose latest state says Onurix refunds them."""
-    refunded = {
-        call.call_id
-        for phone, call in obs.matched.items()
-        if phone in obs.latest and map_onurix_state(obs.latest[phone]).refunded
-    }
-    return sum(
-        (call.credits for call in obs.send.calls if call.call_id not in refunded), Decimal(0)
-    )
+    """What the product counts as spent: for each phone, the credits of its call in the
+    send's answer (or, for a phone that answer did not tie, of its latest messages-state,
+    as polling learns them), nothing when its latest state says Onurix refunds it."""
+    total = Decimal(0)
+    for phone in obs.phones:
+        if phone in obs.latest and map_onurix_state(obs.latest[phone]).refunded:
+            continue
+        call = obs.matched.get(phone)
+        total += call.credits if call is not None else obs.latest_credits.get(phone, 0)
+    return total
 
 
 def _check_credits(obs: Observations) -> Check:

@@ -652,6 +652,9 @@ def test_the_balance_is_found_wherever_onurix_puts_it(canned, canned_client, bod
 def test_a_balance_onurix_does_not_tell_is_unknown_not_an_error(canned, canned_client):
     canned.answer(200, {"status": "1", "account": "clinica"})
     assert canned_client.balance().credits is None
+    canned.answer(200, {"status": "0", "msg": "Key inválida"})
+    with pytest.raises(OnurixAuthError):
+        canned_client.balance()
 
 
 def test_messages_state_as_an_object_keyed_by_call_id(canned, canned_client):

@@ -190,3 +190,21 @@ def test_calls_still_pending_at_the_timeout_are_reported(onurix_at, tmp_path):
     # Still Enviado: nothing final, and the charge not yet settled either way.
     assert "final_states" in failed
     assert "✘ Not every call was final" in output
+
+
+def test_calls_not_tied_at_send_are_resolved_by_polling_and_reported(
+    onurix_at, tmp_path, monkeypatch
+):
+    # Onurix lists calls we cannot tie to our phones: the dispatch id still gives their
+    # states and credits, as polling does; the line about matching says how many were left.
+    from campaigns import onurix
+
+    monkeypatch.setattr(onurix, "match_calls", lambda phones, calls: {})
+    onurix_at()
+
+    code, output, text = smoke(tmp_path)
+
+    assert code == 2
+    assert "✘ 0 of 2 phones are tied to a call of the answer" in output
+    failed = {check["name"] for check in json.loads(text)["checks"] if not check["held"]}
+    assert failed == {"calls_matched", "echoed_phones"}  # credits and final states held

@@ -192,7 +192,7 @@ class Command(BaseCommand):
 
     def _marks(self) -> tuple[str, str]:
         """✔ and ✘, or OK and NO on a console that cannot print them."""
-        encoding = getattr(self.stdout._out, "encoding", None) or "utf-8"
+        encoding = getattr(self.stdout, "encoding", None) or "utf-8"
         try:
             "✔✘".encode(encoding)
         except (LookupError, UnicodeEncodeError):
