@@ -222,6 +222,30 @@ class CallingWindow:
         return _("Outside this campaign's calling window.")
 
 
+def describe_start(start: dt.datetime, now: dt.datetime) -> str:
+    """A sentence for pages: when the calls of a campaign start, `start` being the moment
+    they really may (see `CallingWindow.next_opening`), said in the active language."""
+    local, opening = _to_bogota(now), _to_bogota(start)
+    if opening <= local + dt.timedelta(minutes=1):
+        return _("The calls start as soon as you launch.")
+    days_ahead = (opening.date() - local.date()).days
+    values = {"time": _time(opening)}
+    if days_ahead == 0:
+        return _("The calls start today at %(time)s (Colombian time).") % values
+    if days_ahead == 1:
+        return _("The calls start tomorrow at %(time)s (Colombian time).") % values
+    values.update(_weekday_and_date(opening))
+    return _("The calls start on %(weekday)s %(date)s at %(time)s (Colombian time).") % values
+
+
+def _weekday_and_date(moment: dt.datetime) -> dict[str, str]:
+    weekday = formats.date_format(moment, "l")
+    # Django's Spanish catalogue capitalises weekdays; mid-sentence Spanish writes "lunes".
+    if (get_language() or "").startswith("es"):
+        weekday = weekday.lower()
+    return {"weekday": weekday, "date": formats.date_format(moment, "SHORT_DATE_FORMAT")}
+
+
 def _time(moment: dt.datetime) -> str:
     # A 24-hour clock in every language, as the law and the campaign form state the hours
     # (and English's "7 a.m." would end a sentence with "a.m..").
@@ -235,10 +259,7 @@ def _resume_sentence(local: dt.datetime, opening: dt.datetime) -> str:
         return _("Sending resumes today at %(time)s.") % values
     if days_ahead == 1:
         return _("Sending resumes tomorrow at %(time)s.") % values
-    weekday = formats.date_format(opening, "l")
-    # Django's Spanish catalogue capitalises weekdays; mid-sentence Spanish writes "lunes".
-    values["weekday"] = weekday.lower() if (get_language() or "").startswith("es") else weekday
-    values["date"] = formats.date_format(opening, "SHORT_DATE_FORMAT")
+    values.update(_weekday_and_date(opening))
     return _("Sending resumes on %(weekday)s %(date)s at %(time)s.") % values
 
 

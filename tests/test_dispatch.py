@@ -322,8 +322,8 @@ def test_launching_outside_calling_hours_says_when_calls_go_out(
     response = auth_client.post(
         reverse("campaign_launch", args=[campaign.pk]), follow=True, HTTP_ACCEPT_LANGUAGE="en"
     )
-    assert "outside calling hours" in response.text
-    assert "07:00" in response.text  # the progress says when sending resumes
+    assert "Campaign launched. The calls start tomorrow at 07:00" in response.text
+    assert "Calls are not made on Sundays." in response.text  # the progress says why
 
 
 @pytest.mark.django_db(transaction=True)

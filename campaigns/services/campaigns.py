@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import tasks
-from ..calling_hours import CallingWindow, calling_window
+from ..calling_hours import CallingWindow, calling_window, describe_start
 from ..models import (
     AudioCode,
     CallResult,
@@ -92,11 +92,26 @@ class CampaignPreview:
     health: OnurixHealth
     enough_balance: bool | None
     wait_message: str
+    starts_at: datetime | None  # when the calls would really start if launched now
+    starts_now: bool  # launching calls at once (else it waits for starts_at)
+    start_message: str
 
 
 def campaign_window(campaign: Campaign) -> CallingWindow:
     """The calling window of a campaign: the legal hours, narrowed by the campaign's own."""
     return calling_window(start=campaign.calling_window_start, end=campaign.calling_window_end)
+
+
+def campaign_starts_at(*, campaign: Campaign, now: datetime | None = None) -> datetime | None:
+    """When the calls of a campaign really start: its start time (or now, if none or
+    past), moved to the next moment the calling window is open. None when its window never
+    opens. The one answer the form, the preview, the launch dialog and its page give."""
+    now = now or timezone.now()
+    wanted = max(campaign.scheduled_at or now, now)
+    try:
+        return campaign_window(campaign).next_opening(wanted)
+    except ValueError:
+        return None
 
 
 def campaign_audience(*, campaign: Campaign) -> Audience:
@@ -211,7 +226,17 @@ def campaign_preview(*, campaign: Campaign) -> CampaignPreview:
         health=health,
         enough_balance=None if health.balance is None else health.balance >= estimated,
         wait_message="" if window.is_open(now) else window.describe_wait(now),
+        **_start(campaign, now),
     )
+
+
+def _start(campaign: Campaign, now: datetime) -> dict:
+    starts_at = campaign_starts_at(campaign=campaign, now=now)
+    return {
+        "starts_at": starts_at,
+        "starts_now": starts_at is not None and starts_at <= now + timedelta(minutes=1),
+        "start_message": describe_start(starts_at, now) if starts_at else "",
+    }
 
 
 class CampaignNotDraft(ValidationError):

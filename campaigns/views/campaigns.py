@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import selectors, services
-from ..calling_hours import calling_window
+from ..calling_hours import describe_start
 from ..forms import CampaignForm, ResendForm, ResultsActionForm, TestCallForm
 from ..models import CallResult, Campaign, ContactGroup
 from .common import page_of, render_page, with_calls_cancelled
@@ -50,6 +50,7 @@ def campaign_create(request):
         campaign = _save(request, form)
         if campaign is not None:
             messages.success(request, _("Draft saved. Check the preview, then launch it."))
+            _warn_if_the_start_time_is_closed(request, campaign)
             return redirect(campaign)
     return render(request, "campaigns/campaign_form.html", {"form": form})
 
@@ -66,8 +67,24 @@ def campaign_update(request, pk):
     form = CampaignForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid() and _save(request, form, campaign):
         messages.success(request, _("Changes saved."))
+        _warn_if_the_start_time_is_closed(request, campaign)
         return redirect(campaign)
     return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+def _warn_if_the_start_time_is_closed(request, campaign: Campaign) -> None:
+    """The chosen start time falls outside the calling window: say when calls will start."""
+    if campaign.scheduled_at is None:
+        return
+    now = timezone.now()
+    starts_at = services.campaign_starts_at(campaign=campaign, now=now)
+    if starts_at is not None and starts_at > campaign.scheduled_at:
+        messages.warning(
+            request,
+            _("The start time you chose is outside the calling hours.")
+            + " "
+            + describe_start(starts_at, now),
+        )
 
 
 def _save(request, form: CampaignForm, campaign: Campaign | None = None) -> Campaign | None:
@@ -120,10 +137,12 @@ def _progress_context(campaign: Campaign) -> dict:
     progress = selectors.campaign_progress(campaign=campaign)
     wait_message = ""
     now = timezone.now()
-    if campaign.is_live:
-        window = calling_window(
-            start=campaign.calling_window_start, end=campaign.calling_window_end
-        )
+    start_message = ""
+    if campaign.state == Campaign.State.SCHEDULED:
+        starts_at = services.campaign_starts_at(campaign=campaign, now=now)
+        start_message = describe_start(starts_at, now) if starts_at else ""
+    elif campaign.is_live:
+        window = services.campaign_window(campaign)
         if not window.is_open(now):
             wait_message = window.describe_wait(now)
     return {
@@ -134,6 +153,7 @@ def _progress_context(campaign: Campaign) -> dict:
         ],
         "live": campaign.is_live,
         "wait_message": wait_message,
+        "start_message": start_message,
     }
 
 
@@ -161,15 +181,12 @@ def campaign_launch(request, pk):
         for text in error.messages:
             messages.error(request, text)
         return redirect(campaign)
+    now = timezone.now()
+    starts_at = services.campaign_starts_at(campaign=campaign, now=now)
     if not launched:
         messages.info(request, _("This campaign was already launched."))
-    elif campaign.state == Campaign.State.SCHEDULED:
-        messages.success(request, _("Campaign launched: it will start at the time you chose."))
-    elif not services.campaign_window(campaign).is_open(timezone.now()):
-        messages.success(
-            request,
-            _("Campaign launched. It is outside calling hours: the calls go out when they open."),
-        )
+    elif starts_at is not None and starts_at > now:
+        messages.success(request, _("Campaign launched.") + " " + describe_start(starts_at, now))
     else:
         messages.success(request, _("Campaign launched: the calls are going out."))
     return redirect(campaign)
