@@ -213,6 +213,18 @@ class CampaignAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        # A launched campaign's results and requests are the audit of what was spent.
+        if obj is not None and not obj.can_edit:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # The bulk delete would not ask each campaign whether it is still a draft.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user

@@ -468,6 +468,19 @@ class Campaign(TimeStamped):
         return self.state in self.LIVE_STATES
 
     @property
+    def awaiting_results(self) -> bool:
+        """Every phone was sent, but some calls have no final state yet: polling reads
+        them, and pages keep refreshing (more slowly) until they have one."""
+        return self.state == self.State.FINISHED and self.totals.sent > 0
+
+    @property
+    def state_label(self) -> str:
+        """The state as pages name it: "finished" only once every call has its result."""
+        if self.awaiting_results:
+            return str(_("Sent, waiting for results"))
+        return self.get_state_display()
+
+    @property
     def uses_audio(self) -> bool:
         return self.audio_code_id is not None
 

@@ -34,6 +34,7 @@ __all__ = [
     "default_phone_region",
     "normalize_phone",
     "parse_phone_list",
+    "phone_display",
     "phone_search_digits",
 ]
 
@@ -294,3 +295,27 @@ def parse_phone_list(
             seen.add(phone)
             phones.append(phone)
     return phones, invalid
+
+
+# A Colombian mobile as stored ("573001234567"): most phones shown, so no parsing for them.
+_CO_MOBILE = re.compile(r"57(3\d{2})(\d{3})(\d{4})")
+
+
+def phone_display(phone: str) -> str:
+    """A stored phone as people read it: "573001234567" gives "+57 300 123 4567".
+
+    Digits that do not form a valid number are shown as they are, never changed.
+    """
+    text = str(phone)
+    mobile = _CO_MOBILE.fullmatch(text)
+    if mobile:
+        return "+57 {} {} {}".format(*mobile.groups())
+    if not text.isdigit():
+        return text
+    try:
+        number = phonenumbers.parse(f"+{text}", None)
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_valid_number(number):
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,8 +1,8 @@
 """The three roles of the product, as Django groups with permissions.
 
 - Read-only ("Solo lectura"): sees contacts, groups, audios, campaigns and their results.
-- Editor: also edits contacts, groups, audios, imports contacts, writes campaign drafts,
-  pauses and cancels campaigns. Cannot spend credits.
+- Editor: also edits contacts, groups, audios, imports contacts, writes and deletes
+  campaign drafts, pauses and cancels campaigns. Cannot spend credits.
 - Launcher ("Lanzador"): also launches campaigns, resumes them, makes test calls and
   re-sends unknown phones: everything that spends credits.
 
@@ -37,6 +37,7 @@ _EDIT = [
     "delete_audiocode",
     "add_campaign",
     "change_campaign",
+    "delete_campaign",  # drafts only: a launched campaign is never deleted
 ]
 
 # Role name -> codenames of the campaigns app's permissions.

@@ -15,6 +15,7 @@ from .models import (
     Contact,
     ContactGroup,
     DoNotCallChange,
+    TestCall,
 )
 from .phones import phone_search_digits
 
@@ -275,12 +276,16 @@ def campaign_reconciliation(*, campaign: Campaign, net: Decimal) -> dict | None:
 
 
 def credits_net_between(start, end=None) -> Decimal:
-    """Credits charged minus refunded for calls sent from `start` (to `end`)."""
+    """Credits charged minus refunded for calls sent from `start` (to `end`), test calls
+    included (a test call spends like any call)."""
     calls = CallResult.objects.filter(sent_at__gte=start)
+    tests = TestCall.objects.filter(created_at__gte=start)
     if end is not None:
         calls = calls.filter(sent_at__lt=end)
+        tests = tests.filter(created_at__lt=end)
     totals = calls.aggregate(charged=Sum("credits"), refunded=Sum("credits_refunded"))
-    return (totals["charged"] or Decimal(0)) - (totals["refunded"] or Decimal(0))
+    tested = tests.aggregate(charged=Sum("credits"))["charged"] or Decimal(0)
+    return (totals["charged"] or Decimal(0)) - (totals["refunded"] or Decimal(0)) + tested
 
 
 def credits_net_per_period(bounds: list) -> list[Decimal]:
@@ -303,6 +308,14 @@ def credits_net_per_period(bounds: list) -> list[Decimal]:
     net = [Decimal(0)] * (len(bounds) - 1)
     for row in sums[0].union(*sums[1:], all=True):
         net[row["period"]] = (row["charged"] or 0) - (row["refunded"] or 0)
+    # Test calls spend like any call (their credits are Onurix's, refunds deducted): one
+    # more query, over the few test calls of the range.
+    tests = TestCall.objects.filter(created_at__gte=bounds[0], created_at__lt=bounds[-1])
+    for created_at, credits in tests.values_list("created_at", "credits"):
+        for index, (start, end) in enumerate(pairwise(bounds)):
+            if start <= created_at < end:
+                net[index] += credits
+                break
     return net
 
 

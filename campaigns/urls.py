@@ -39,6 +39,7 @@ urlpatterns = [
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_update, name="campaign_update"),
+    path("campaigns/<int:pk>/delete/", views.campaign_delete, name="campaign_delete"),
     path("campaigns/<int:pk>/progress/", views.campaign_progress, name="campaign_progress"),
     path("campaigns/<int:pk>/test-call/", views.campaign_test_call, name="campaign_test_call"),
     path("campaigns/<int:pk>/refresh/", views.campaign_refresh, name="campaign_refresh"),

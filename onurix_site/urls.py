@@ -2,7 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path, reverse_lazy
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
@@ -19,6 +21,12 @@ urlpatterns = [
     path(
         "admin/login/",
         login_not_required(RedirectView.as_view(url=reverse_lazy("login"), query_string=True)),
+    ),
+    # Browsers ask for /favicon.ico whatever the page links; the icon is an SVG. The URL is
+    # lazy because the static storage's hashed name is only known once the app is loaded.
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     ),
     path("admin/", admin.site.urls),
     path("", include("campaigns.urls")),

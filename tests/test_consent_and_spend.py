@@ -533,3 +533,16 @@ def test_a_test_call_whose_text_cannot_be_sent_ends_failed_not_sending(
     test_call = TestCall.objects.get()
     assert test_call.state == State.FAILED
     assert sandbox.state.calls() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_never_deletes_a_launched_campaign(onurix, client, staff_user):
+    onurix()
+    campaign = _campaign(2)
+    _launch(campaign)
+    client.force_login(staff_user)
+    delete = reverse("admin:campaigns_campaign_delete", args=[campaign.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    changelist = client.get(reverse("admin:campaigns_campaign_changelist"))
+    assert "delete_selected" not in changelist.text
+    assert Campaign.objects.filter(pk=campaign.pk).exists()

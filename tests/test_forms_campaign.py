@@ -62,13 +62,21 @@ def test_an_audio_campaign_for_typed_phones_is_valid():
     assert fields["leave_voicemail"] is False  # an unticked checkbox
 
 
-def test_audio_code_with_a_voice_or_a_message_is_refused_on_the_audio_code(group):
+def test_audio_code_with_a_message_is_refused_on_the_audio_code(group):
     audio = make_audio_code()
-    for voice, message in [("Mariana", MESSAGE), ("Mariana", ""), ("", MESSAGE)]:
+    for voice, message in [("Mariana", MESSAGE), ("", MESSAGE)]:
         form = _form(voice=voice, message=message, audio_code=str(audio.pk), groups=[group.pk])
         error = _errors(form, "audio_code")
         assert "never both" in error
         assert "message" not in form.errors and "voice" not in form.errors
+
+
+def test_an_audio_code_chosen_with_the_default_voice_left_selected_is_sent_alone(group):
+    # The voice starts at Mariana: choosing an audio code must not require clearing it.
+    audio = make_audio_code()
+    form = _form(voice="Mariana", message="", audio_code=str(audio.pk), groups=[group.pk])
+    assert form.is_valid(), form.errors
+    assert form.campaign_fields()["voice"] == ""
 
 
 def test_neither_a_voice_nor_an_audio_code_is_refused_on_the_message(group):

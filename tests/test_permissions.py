@@ -55,6 +55,7 @@ TABLE = {
     "campaign_refresh": ("post", EDIT),
     "campaign_create": ("get", EDIT),
     "campaign_update": ("get", EDIT),
+    "campaign_delete": ("get", EDIT),
     "campaign_follow_up": ("post", EDIT),
     "campaign_results_action": ("post", EDIT),
     "campaign_pause": ("post", EDIT),

@@ -7,7 +7,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from campaigns import phones
-from campaigns.phones import InvalidPhone, normalize_phone, parse_phone_list, phone_search_digits
+from campaigns.phones import (
+    InvalidPhone,
+    normalize_phone,
+    parse_phone_list,
+    phone_display,
+    phone_search_digits,
+)
 
 CANONICAL = re.compile(r"[1-9]\d{7,14}")
 
@@ -237,3 +243,16 @@ def test_parse_phone_list_keeps_duplicates_once_in_first_seen_order():
 
 def test_parse_phone_list_of_nothing():
     assert parse_phone_list("") == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("573001234567", "+57 300 123 4567"),
+        ("576012345678", "+57 601 2345678"),
+        ("12025550123", "+1 202-555-0123"),
+        ("42", "42"),
+    ],
+)
+def test_phones_are_shown_grouped_with_their_country_code(stored, shown):
+    assert phone_display(stored) == shown

@@ -276,3 +276,17 @@ def test_export_follows_the_search_and_the_group(auth_client):
     make_contact(first_name="Luis")
     assert [row[1] for row in _export(auth_client, group=group.pk)[1:]] == ["Ana"]
     assert [row[1] for row in _export(auth_client, q="Luis")[1:]] == ["Luis"]
+
+
+def test_phones_are_shown_as_people_read_them_and_exported_as_stored(auth_client):
+    contact = make_contact(phone="573001234567", first_name="Ana")
+    group = make_group()
+    contact.groups.add(group)
+    for url in [
+        reverse("contact_list"),
+        reverse("contact_detail", args=[contact.pk]),
+        reverse("group_detail", args=[group.pk]),
+    ]:
+        assert "+57 300 123 4567" in auth_client.get(url).text, url
+    export = b"".join(auth_client.get(reverse("contact_export")).streaming_content).decode()
+    assert "573001234567" in export and "+57 300" not in export

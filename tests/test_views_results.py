@@ -32,6 +32,9 @@ COLUMNS = [
     "dispatch_id",
     "sent_at",
     "updated_at",
+    "campaign",
+    "exclusion_reason",
+    "credits_refunded",
 ]
 
 
@@ -230,10 +233,24 @@ def test_page_query_count_does_not_grow_with_the_results(auth_client, params):
     assert large == small
 
 
-def _csv(response) -> list[list[str]]:
+def _csv(response, delimiter=",") -> list[list[str]]:
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+    return list(csv.reader(io.StringIO(body.removeprefix("\ufeff")), delimiter=delimiter))
+
+
+def test_csv_in_spanish_opens_as_columns_in_excel_colombia(auth_client, finished):
+    campaign, rows = finished
+    response = auth_client.get(
+        reverse("campaign_results_csv", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="es-co"
+    )
+    table = _csv(response, delimiter=";")
+    assert table[0][:4] == ["Teléfono", "Nombre", "Apellido", "Estado"]
+    assert table[0][-3:] == ["Campaña", "Motivo de exclusión", "Créditos reembolsados"]
+    by_phone = {row[0]: row for row in table[1:]}
+    error = by_phone[rows["error"].phone]
+    assert error[3] == "Fallida" and error[12] == campaign.name
+    assert all(len(row) == len(table[0]) for row in table)  # no cell split on a comma
 
 
 def test_csv_columns_neutralised_cells_and_local_times(auth_client, finished):

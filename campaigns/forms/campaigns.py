@@ -76,6 +76,8 @@ class CampaignForm(forms.Form):
         label=_("Voice"),
         required=False,
         choices=[("", _("No voice (use an audio code)")), *Voice.choices],
+        # A new campaign starts with the voice most campaigns use; an edited one keeps its own.
+        initial=Voice.MARIANA,
         error_messages={
             "invalid_choice": format_lazy(
                 _("Choose one of the voices: {voices}."), voices=", ".join(Voice.values)
@@ -202,7 +204,9 @@ class CampaignForm(forms.Form):
             cleaned.get("message"),
             cleaned.get("audio_code"),
         )
-        if audio is not None and (voice or message):
+        # The voice field starts at Mariana: with an audio code and no message it is
+        # simply not sent (campaign_fields). A message with an audio code is a conflict.
+        if audio is not None and message:
             self.add_error(
                 "audio_code",
                 _(

@@ -47,6 +47,7 @@ from .dispatch import (
     campaigns_sweep,
     recover_stale_sending,
 )
+from .drafts import campaign_delete
 from .imports import (
     contact_import_confirm,
     contact_import_file,
@@ -95,6 +96,7 @@ __all__ = [
     "audio_code_save",
     "campaign_audience",
     "campaign_cancel",
+    "campaign_delete",
     "campaign_dispatch",
     "campaign_finish_if_done",
     "campaign_follow_up",

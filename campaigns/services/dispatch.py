@@ -41,7 +41,7 @@ from ..models import CallResult, Campaign, Contact, OnurixRequest
 from ..onurix_states import map_onurix_state
 from .campaigns import campaign_window, enqueue_dispatch
 from .onurix_health import onurix_health
-from .polling import campaigns_to_poll, enqueue_poll
+from .polling import campaigns_to_poll, enqueue_poll, test_calls_poll
 from .sending import SendOutcome, record_request, send_phones
 
 logger = logging.getLogger(__name__)
@@ -575,6 +575,7 @@ def campaigns_sweep() -> dict[str, int]:
         "woken": len(woken),
         "resumed": len(resumed),
         "polls": len(polls),
+        "test_calls": test_calls_poll(),
     }
 
 

@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import onurix, tasks
-from ..bulk_sql import fit_instance, update_rows
-from ..models import CallResult, Campaign, OnurixRequest
+from ..bulk_sql import fit, fit_instance, update_rows
+from ..models import CallResult, Campaign, OnurixRequest, TestCall
 from ..onurix_codes import same_phone
 from ..onurix_states import map_onurix_state
 
@@ -215,6 +215,48 @@ def enqueue_poll(*, campaign_id: int, step: int = 0) -> bool:
     run_after = timezone.now() + timedelta(seconds=POLL_DELAYS[step])
     task.using(run_after=run_after).enqueue(campaign_id=campaign_id, step=step)
     return True
+
+
+def test_calls_poll() -> int:
+    """Read the states of test calls still sent (the sweep runs this every minute), so a
+    test call ends answered or failed like a campaign's calls, and its credits are what
+    Onurix says it cost (0 once refunded). Returns how many changed."""
+    since = timezone.now() - poll_max_age()
+    pending = TestCall.objects.filter(state=State.SENT, created_at__gte=since).exclude(
+        call_id="", dispatch_id=""
+    )
+    changed = 0
+    for test_call in pending[:100]:
+        try:
+            items = onurix.get_onurix_client().messages_state(
+                id=test_call.call_id or test_call.dispatch_id
+            )
+        except onurix.OnurixError as error:
+            logger.info("Test call %s: state not read (%s)", test_call.pk, error.message)
+            continue
+        item = next(
+            (
+                item
+                for item in items
+                if (test_call.call_id and item.id == test_call.call_id)
+                or same_phone(test_call.phone, item.phone)
+            ),
+            None,
+        )
+        if item is None or item.state == test_call.onurix_state:
+            continue
+        mapped = map_onurix_state(item.state)
+        TestCall.objects.filter(pk=test_call.pk, state=State.SENT).update(
+            state=mapped.state,
+            onurix_state=fit(TestCall._meta.get_field("onurix_state"), item.state),
+            call_id=test_call.call_id or item.id,
+            credits=item.credits,
+            error_code=mapped.error_code,
+            error_message=mapped.error_message,
+            updated_at=timezone.now(),
+        )
+        changed += 1
+    return changed
 
 
 def campaign_refresh_states(*, campaign: Campaign) -> str:

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from ..contact_import import csv_safe
 from ..models import (
@@ -29,67 +30,112 @@ from .campaigns import campaign_save
 from .contacts import Echo, contacts_set_do_not_call, group_add_phones, in_chunks
 from .onurix_health import OnurixHealth, onurix_health
 
-# The columns of both exports, in order: machine-friendly names that reports can rely on.
-RESULT_COLUMNS = (
-    "phone",
-    "first_name",
-    "last_name",
-    "state",
-    "onurix_state",
-    "error_code",
-    "error_message",
-    "credits",
-    "call_id",
-    "dispatch_id",
-    "sent_at",
-    "updated_at",
+# The columns of both exports, in order: (name, model path, header). The header is the
+# name itself in English, the machine-friendly names that scripts rely on, and a word in
+# the reader's language otherwise (with states in words too). New columns go at the end.
+_COLUMNS = (
+    ("phone", "phone", pgettext_lazy("results export column", "phone")),
+    ("first_name", "contact__first_name", pgettext_lazy("results export column", "first_name")),
+    ("last_name", "contact__last_name", pgettext_lazy("results export column", "last_name")),
+    ("state", "state", pgettext_lazy("results export column", "state")),
+    ("onurix_state", "onurix_state", pgettext_lazy("results export column", "onurix_state")),
+    ("error_code", "error_code", pgettext_lazy("results export column", "error_code")),
+    ("error_message", "error_message", pgettext_lazy("results export column", "error_message")),
+    ("credits", "credits", pgettext_lazy("results export column", "credits")),
+    ("call_id", "call_id", pgettext_lazy("results export column", "call_id")),
+    ("dispatch_id", "dispatch_id", pgettext_lazy("results export column", "dispatch_id")),
+    ("sent_at", "sent_at", pgettext_lazy("results export column", "sent_at")),
+    ("updated_at", "updated_at", pgettext_lazy("results export column", "updated_at")),
+    ("campaign", "campaign__name", pgettext_lazy("results export column", "campaign")),
+    (
+        "exclusion_reason",
+        "exclusion_reason",
+        pgettext_lazy("results export column", "exclusion_reason"),
+    ),
+    (
+        "credits_refunded",
+        "credits_refunded",
+        pgettext_lazy("results export column", "credits_refunded"),
+    ),
 )
-# The model paths behind those columns: the names come from the contact.
-_VALUES = tuple(
-    {"first_name": "contact__first_name", "last_name": "contact__last_name"}.get(name, name)
-    for name in RESULT_COLUMNS
-)
+RESULT_COLUMNS = tuple(name for name, _path, _header in _COLUMNS)
+_VALUES = tuple(path for _name, path, _header in _COLUMNS)
+_POSITION = {name: index for index, name in enumerate(RESULT_COLUMNS)}
+_DATES = (_POSITION["sent_at"], _POSITION["updated_at"])
+_STATE, _REASON = _POSITION["state"], _POSITION["exclusion_reason"]
 BALANCE_CACHE_SECONDS = 30
 
 
-def _rows(results: QuerySet[CallResult]) -> Iterator[tuple]:
+@dataclass(frozen=True)
+class ExportDialect:
+    """How an export speaks to its reader: Excel in Spanish (Colombia) splits CSV on `;`
+    and reads `1,5` as a number; in English, `,` and `1.5` and the machine names."""
+
+    spanish: bool
+    headers: list[str]
+
+    @property
+    def delimiter(self) -> str:
+        return ";" if self.spanish else ","
+
+
+def export_dialect(*, language: str) -> ExportDialect:
+    with translation.override(language):
+        headers = [str(header) for _name, _path, header in _COLUMNS]
+    return ExportDialect(spanish=(language or "").startswith("es"), headers=headers)
+
+
+def _rows(results: QuerySet[CallResult], dialect: ExportDialect) -> Iterator[tuple]:
     """One tuple per result in RESULT_COLUMNS order, read in chunks (constant memory)."""
     rows = results.select_related(None).values_list(*_VALUES)
     # Looked up once: timezone.localtime() per value costs more than the rest of the row.
     zone = timezone.get_current_timezone()
+    states = dict(CallResult.State.choices) if dialect.spanish else {}
+    reasons = dict(CallResult.ExclusionReason.choices) if dialect.spanish else {}
     for row in rows.iterator(chunk_size=2000):
         values = list(row)
         values[1] = values[1] or ""
         values[2] = values[2] or ""
-        for index in (10, 11):
+        for index in _DATES:
             if values[index] is not None:
                 values[index] = values[index].astimezone(zone).replace(tzinfo=None)
+        if dialect.spanish:
+            values[_STATE] = str(states.get(values[_STATE], values[_STATE]))
+            values[_REASON] = str(reasons.get(values[_REASON], values[_REASON]))
         yield tuple(values)
 
 
-def _text(value) -> str:
+def _text(value, decimal_comma: bool) -> str:
     if value.__class__ is str:  # most cells: checked first
         return value
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        text = f"{value.normalize():f}"
+        return text.replace(".", ",") if decimal_comma else text
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
 
 
-def campaign_results_csv_rows(*, results: QuerySet[CallResult]) -> Iterator[str]:
-    """CSV lines of results: UTF-8 with a BOM, every cell passed through csv_safe, dates in
-    Colombian time, in constant memory."""
-    writer = csv.writer(Echo())
-    yield "\ufeff" + writer.writerow(RESULT_COLUMNS)
-    lines = (writer.writerow([csv_safe(_text(value)) for value in row]) for row in _rows(results))
+def campaign_results_csv_rows(
+    *, results: QuerySet[CallResult], language: str = "en"
+) -> Iterator[str]:
+    """CSV lines of results in the reader's language (`export_dialect`): UTF-8 with a BOM,
+    every cell passed through csv_safe, dates in Colombian time, in constant memory."""
+    dialect = export_dialect(language=language)
+    writer = csv.writer(Echo(), delimiter=dialect.delimiter)
+    yield "\ufeff" + writer.writerow(dialect.headers)
+    lines = (
+        writer.writerow([csv_safe(_text(value, dialect.spanish)) for value in row])
+        for row in _rows(results, dialect)
+    )
     yield from in_chunks(lines)
 
 
-def campaign_results_xlsx(*, results: QuerySet[CallResult]):
-    """The results as an .xlsx workbook in a temporary file (rewound, for streaming).
+def campaign_results_xlsx(*, results: QuerySet[CallResult], language: str = "en"):
+    """The results as an .xlsx workbook in a temporary file (rewound, for streaming), with
+    the headers and states of the reader's language.
 
     Text cells are stored as text, never formulas; numbers as numbers; dates as
     Colombian time.
@@ -98,10 +144,11 @@ def campaign_results_xlsx(*, results: QuerySet[CallResult]):
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+    dialect = export_dialect(language=language)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Results"))
-    sheet.append(list(RESULT_COLUMNS))
-    for row in _rows(results):
+    sheet.append(dialect.headers)
+    for row in _rows(results, dialect):
         cells = []
         for value in row:
             if isinstance(value, str):

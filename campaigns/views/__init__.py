@@ -7,6 +7,7 @@ from .audio import (
     audio_code_list,
     audio_code_update,
 )
+from .campaign_drafts import campaign_delete
 from .campaigns import (
     campaign_cancel,
     campaign_create,
@@ -59,6 +60,7 @@ __all__ = [
     "audio_code_update",
     "campaign_cancel",
     "campaign_create",
+    "campaign_delete",
     "campaign_detail",
     "campaign_follow_up",
     "campaign_launch",

@@ -116,6 +116,8 @@ def _detail_context(campaign: Campaign, test_call_form: TestCallForm | None = No
     if campaign.can_launch:
         preview = services.campaign_preview(campaign=campaign)
         context["preview"] = preview
+        # For the plural of "it costs about N credits" (a price may be 1.5).
+        context["test_call_credits_count"] = max(1, round(preview.credits_per_call))
         context["excluded_shown"] = preview.excluded[:EXCLUDED_SHOWN]
         context["excluded_rows"] = [
             {"label": CallResult.ExclusionReason(reason).label, "count": count}
@@ -450,7 +452,9 @@ def _export_name(campaign: Campaign, extension: str) -> str:
 def campaign_results_csv(request, pk):
     """The results of the table's filter and search as CSV that Excel opens in Spanish."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    rows = services.campaign_results_csv_rows(results=_filtered_results(request, campaign))
+    rows = services.campaign_results_csv_rows(
+        results=_filtered_results(request, campaign), language=request.LANGUAGE_CODE
+    )
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_export_name(campaign, "csv")}"'
     return response
@@ -461,7 +465,9 @@ def campaign_results_csv(request, pk):
 def campaign_results_xlsx(request, pk):
     """The results of the table's filter and search as an Excel workbook."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    workbook = services.campaign_results_xlsx(results=_filtered_results(request, campaign))
+    workbook = services.campaign_results_xlsx(
+        results=_filtered_results(request, campaign), language=request.LANGUAGE_CODE
+    )
     return FileResponse(
         workbook,
         as_attachment=True,
