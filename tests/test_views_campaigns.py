@@ -84,7 +84,7 @@ def test_create_saves_a_draft_and_its_page_shows_the_preview(auth_client, onurix
     assert 'data-testid="preview-balance">8,000<' in html
     assert "Marked do-not-call" in html and "Invalid phone" in html
     assert "Hola Ana, le recordamos su cita de mañana" in html
-    assert "Launch: call 4 phones (~4 credits)" in html
+    assert "Launch: call 4 phones (about 4 credits)" in html
 
 
 def test_the_new_campaign_page_has_every_field_and_the_meter(auth_client, group):
@@ -222,8 +222,12 @@ def test_a_test_call_to_an_invalid_phone_says_why_next_to_the_field(auth_client,
     response = _post(
         auth_client, reverse("campaign_test_call", args=[campaign.pk]), {"phone": "12"}
     )
-    assert response.status_code == 200
-    assert 'id="id_phone_error"' in response.text and "too short" in response.text
+    assert response.status_code == 302  # redirect after the POST: a reload never posts
+    page = _get(auth_client, response["Location"])
+    assert 'id="id_phone_error"' in page.text and "too short" in page.text
+    assert 'value="12"' in page.text
+    again = _get(auth_client, campaign.get_absolute_url())
+    assert 'id="id_phone_error"' not in again.text  # said once
     assert not TestCall.objects.exists() and onurix.state.calls() == []
 
 
@@ -362,3 +366,17 @@ def test_campaign_list_query_count_does_not_grow_with_the_campaigns(auth_client)
     after, response = queries()
     assert after == before
     assert "50%" in response.text  # each launched campaign shows its own progress
+
+
+def test_the_preview_speaks_plainly_names_the_phones_left_out_and_counts_in_words(
+    auth_client, onurix, group
+):
+    campaign = _draft(group)
+    page = _get(auth_client, campaign.get_absolute_url())
+    assert "requests to Onurix" not in page.text  # jargon for a coordinator
+    assert "Pedro" in page.text  # the do-not-call contact, by name, among those left out
+    spanish = auth_client.get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="es-co")
+    assert "Lanzar: llamar a 3 teléfonos (alrededor de 3 créditos)" in spanish.text
+    one = make_campaign(name="Uno", message=MESSAGE, extra_phones="3001234567")
+    spanish = auth_client.get(one.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="es-co")
+    assert "Lanzar: llamar a 1 teléfono (alrededor de 1 crédito)" in spanish.text

@@ -92,6 +92,8 @@ class CampaignPreview:
     health: OnurixHealth
     enough_balance: bool | None
     wait_message: str
+    credits_text: str  # "about 1 credit", "about 1.200 credits": the estimate in words
+    excluded_names: dict[str, str]  # the names of the phones left out, where known
     starts_at: datetime | None  # when the calls would really start if launched now
     starts_now: bool  # launching calls at once (else it waits for starts_at)
     start_message: str
@@ -222,6 +224,10 @@ def campaign_preview(*, campaign: Campaign) -> CampaignPreview:
         ),
         credits_per_call=per_call,
         estimated_credits=estimated,
+        credits_text=credits_in_words(estimated),
+        excluded_names={
+            item.phone: audience.names.get(item.phone, "") for item in audience.excluded
+        },
         estimate_from_history=from_history,
         health=health,
         enough_balance=None if health.balance is None else health.balance >= estimated,
@@ -369,6 +375,14 @@ def campaign_launch(*, campaign: Campaign, user, balance_unknown_ok: bool = Fals
 def _check_launchable(audience: Audience) -> None:
     if not audience.to_call:
         raise ValidationError(_("There is no phone to call: every phone was left out."))
+
+
+def credits_in_words(credits: Decimal) -> str:
+    """ "about 1 credit", "about 1.200 credits": an estimate with its plural."""
+    count = int(credits.to_integral_value(rounding=ROUND_CEILING))
+    return ngettext("about %(count)s credit", "about %(count)s credits", count) % {
+        "count": _number(credits)
+    }
 
 
 def _number(value: Decimal) -> str:

@@ -103,22 +103,37 @@ def _save(request, form: CampaignForm, campaign: Campaign | None = None) -> Camp
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
     context = _detail_context_with_results(request, campaign)
+    refused_phone = request.session.pop(_test_call_key(campaign), None)
+    if refused_phone is not None:
+        context["test_call_form"] = TestCallForm({"phone": refused_phone})
     return render(request, "campaigns/campaign_detail.html", context)
 
 
-def _detail_context(campaign: Campaign, test_call_form: TestCallForm | None = None) -> dict:
+def _test_call_key(campaign: Campaign) -> str:
+    return f"test-call-phone:{campaign.pk}"
+
+
+def _detail_context(campaign: Campaign) -> dict:
     context = {
         "campaign": campaign,
         "campaign_groups": campaign.groups.order_by("name"),
         "test_calls": campaign.test_calls.select_related("requested_by")[:TEST_CALLS_SHOWN],
-        "test_call_form": test_call_form or TestCallForm(),
+        "test_call_form": TestCallForm(),
     }
     if campaign.can_launch:
         preview = services.campaign_preview(campaign=campaign)
         context["preview"] = preview
         # For the plural of "it costs about N credits" (a price may be 1.5).
         context["test_call_credits_count"] = max(1, round(preview.credits_per_call))
-        context["excluded_shown"] = preview.excluded[:EXCLUDED_SHOWN]
+        context["excluded_shown"] = [
+            {
+                "phone": item.phone,
+                "contact_id": item.contact_id,
+                "name": preview.excluded_names.get(item.phone, ""),
+                "reason_label": item.reason_label,
+            }
+            for item in preview.excluded[:EXCLUDED_SHOWN]
+        ]
         context["excluded_rows"] = [
             {"label": CallResult.ExclusionReason(reason).label, "count": count}
             for reason, count in preview.excluded_counts.items()
@@ -200,8 +215,10 @@ def campaign_test_call(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
     form = TestCallForm(request.POST)
     if not form.is_valid():
-        context = _detail_context(campaign, test_call_form=form)
-        return render(request, "campaigns/campaign_detail.html", context)
+        # Redirect after the POST (reloading never posts again, a language switch never
+        # lands on this URL): the page shows the phone and its error next to the field.
+        request.session[_test_call_key(campaign)] = form.data.get("phone", "")
+        return redirect(campaign.get_absolute_url() + "#test-calls")
     try:
         test_call = services.campaign_test_call(
             campaign=campaign, phone=form.cleaned_data["phone"], user=request.user

@@ -87,7 +87,7 @@ def test_write_preview_test_call_launch_and_watch_progress(
 
     # Launch: the button says what it will do and asks first.
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Launch: call 3 phones (~3 credits)").click()
+    page.get_by_role("button", name="Launch: call 3 phones (about 3 credits)").click()
     expect(page.get_by_role("status")).to_contain_text("Campaign launched")
     expect(page.get_by_role("heading", name="Progress")).to_be_visible()
     # The worker process sends; the page's progress polling shows it reach 100%.
