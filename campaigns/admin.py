@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -7,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import selectors, services
+from . import models, roles, selectors, services
 from .models import (
     AudioCode,
     CallResult,
@@ -319,3 +321,34 @@ class DoNotCallChangeAdmin(ReadOnlyAdmin):
     search_fields = ["contact__phone", "contact__first_name", "contact__last_name", "reason"]
     list_select_related = ["contact", "changed_by"]
     show_full_result_count = False
+
+
+# -- people and their roles ----------------------------------------------------------------------
+
+admin.site.unregister(Group)
+
+
+@admin.register(models.Role)
+class RoleAdmin(GroupAdmin):
+    """The roles, with what each may do: named apart from the groups of contacts."""
+
+    list_display = ["name", "what_it_may_do"]
+
+    @admin.display(description=_("what it may do"))
+    def what_it_may_do(self, obj):
+        return roles.DESCRIPTIONS.get(obj.name, "")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            field.label = _("Roles")
+            field.help_text = " ".join(
+                f"{name}: {description}" for name, description in roles.DESCRIPTIONS.items()
+            )
+        return field

@@ -6,6 +6,7 @@ phones stored as Onurix expects them (digits with country code, no `+`).
 """
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -41,6 +42,16 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Role(Group):
+    """A role of the product (Solo lectura, Editor, Lanzador): Django's auth group, named
+    apart from the groups of contacts in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
 
 
 class ContactGroup(TimeStamped):

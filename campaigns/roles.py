@@ -10,9 +10,24 @@ Administrators (superusers) can do everything. Give people a role in the admin, 
 Users.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 READ_ONLY = "Solo lectura"
 EDITOR = "Editor"
 LAUNCHER = "Lanzador"
+
+# What each role may do, as the admin's list of roles says it.
+DESCRIPTIONS = {
+    READ_ONLY: _("Sees contacts, groups, audios, campaigns, results and exports."),
+    EDITOR: _(
+        "Also changes contacts, groups and audios, imports contacts, marks people "
+        "do-not-call, writes and deletes drafts, pauses and cancels campaigns. Spends nothing."
+    ),
+    LAUNCHER: _(
+        "Also launches and resumes campaigns, makes test calls, re-sends unknown phones and "
+        "clears do-not-call marks: everything that spends credits."
+    ),
+}
 
 _VIEW = [
     "view_contact",

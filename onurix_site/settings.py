@@ -42,8 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks",
-    "django_tasks_db",
-    "axes",
+    "campaigns.apps.TasksDatabaseConfig",  # django_tasks_db, named in our words
+    "campaigns.apps.AxesConfig",  # axes, named in our words
     "csp",
     "campaigns",
 ]

@@ -1,5 +1,7 @@
 """The Django admin: every model is there, renders, and its bulk actions work."""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -130,3 +132,25 @@ def test_bulk_add_to_group_asks_for_the_group_then_adds(staff_client):
 def test_non_staff_user_cannot_open_the_admin(auth_client):
     response = auth_client.get(reverse("admin:index"))
     assert response.status_code == 302
+
+
+def test_the_admin_speaks_spanish_and_names_roles_apart_from_contact_groups(staff_client):
+    index = staff_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="es-co").text
+    for spanish in ("Intentos de inicio de sesión", "Tareas en segundo plano", "Roles"):
+        assert spanish in index
+    for english in ("Axes", "Task Results", "Tasks Database Backend", "Access attempts"):
+        assert english not in index
+    roles = staff_client.get(
+        reverse("admin:campaigns_role_changelist"), HTTP_ACCEPT_LANGUAGE="es-co"
+    ).text
+    assert "Lanzador" in roles and "todo lo que gasta créditos" in roles
+
+
+def test_a_person_s_page_in_the_admin_calls_their_groups_roles_and_says_what_each_may_do(
+    staff_client, staff_user
+):
+    page = staff_client.get(
+        reverse("admin:auth_user_change", args=[staff_user.pk]), HTTP_ACCEPT_LANGUAGE="es-co"
+    ).text
+    assert re.search(r'<label[^>]*for="id_groups"[^>]*>Roles', page)
+    assert "Lanzador: Además lanza y reanuda campañas" in page
