@@ -380,3 +380,15 @@ def test_the_preview_speaks_plainly_names_the_phones_left_out_and_counts_in_word
     one = make_campaign(name="Uno", message=MESSAGE, extra_phones="3001234567")
     spanish = auth_client.get(one.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="es-co")
     assert "Lanzar: llamar a 1 teléfono (alrededor de 1 crédito)" in spanish.text
+
+
+def test_a_name_that_looks_like_a_formula_is_shown_first_among_the_samples(auth_client, onurix):
+    group = make_group(name="Importados")
+    for first_name in ["Ana", "Luis", "Eva", "Rosa"]:
+        make_contact(first_name=first_name).groups.add(group)
+    make_contact(first_name='=HYPERLINK("http://x","clic")').groups.add(group)
+    campaign = _draft(group)
+    page = auth_client.get(campaign.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="es-co")
+    assert "1 contacto tiene un nombre o campo que parece una fórmula" in page.text
+    assert 'data-testid="suspicious-sample"' in page.text
+    assert "Hola =HYPERLINK(" in page.text.replace("&quot;", '"')

@@ -70,6 +70,9 @@ class Audience:
     to_call: list[AudienceEntry]
     excluded: list[ExcludedPhone]
     names: dict[str, str] = field(default_factory=dict)
+    # Phones to call whose name or fields look like a spreadsheet formula ("=HYPERLINK(")
+    # or code: the voice would read them aloud; the preview shows them first.
+    suspicious: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,15 @@ class RenderedSample:
     phone: str
     name: str
     text: str
+    suspicious: bool = False
+
+
+def looks_like_formula(value: object) -> bool:
+    """A value a spreadsheet would run, or that no person is named: =, +, @ first, or a
+    minus not followed by a digit."""
+    text = str(value or "").lstrip()
+    first = text[:1]
+    return first in ("=", "+", "@") or (first == "-" and not text[1:2].isdigit())
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,7 @@ class CampaignPreview:
     health: OnurixHealth
     enough_balance: bool | None
     wait_message: str
+    suspicious: int  # phones whose name or fields look like a formula (see Audience)
     credits_text: str  # "about 1 credit", "about 1.200 credits": the estimate in words
     excluded_names: dict[str, str]  # the names of the phones left out, where known
     starts_at: datetime | None  # when the calls would really start if launched now
@@ -127,6 +140,7 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
     to_call: list[AudienceEntry] = []
     excluded: list[ExcludedPhone] = []
     names: dict[str, str] = {}
+    suspicious: list[str] = []
     seen: set[str] = set()
     recent = _recently_answered()
     message = campaign.message if not campaign.uses_audio else ""
@@ -152,8 +166,11 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
             )
             if len(text) > MESSAGE_MAX_LENGTH:
                 excluded.append(ExcludedPhone(phone, contact_id, Reason.TOO_LONG))
-            else:
-                to_call.append(AudienceEntry(phone, contact_id, text))
+                return
+            to_call.append(AudienceEntry(phone, contact_id, text))
+            values = (first_name, last_name, *(custom or {}).values())
+            if personalised and any(looks_like_formula(value) for value in values):
+                suspicious.append(phone)
 
     group_ids = list(campaign.groups.values_list("pk", flat=True))
     if group_ids:
@@ -180,7 +197,7 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
             consider(phone, None, False)
     for raw, _reason in invalid:
         excluded.append(ExcludedPhone(raw[:PHONE_FIELD_LENGTH], None, Reason.INVALID))
-    return Audience(to_call=to_call, excluded=excluded, names=names)
+    return Audience(to_call=to_call, excluded=excluded, names=names, suspicious=suspicious)
 
 
 def _recently_answered() -> set[str]:
@@ -208,9 +225,18 @@ def campaign_preview(*, campaign: Campaign) -> CampaignPreview:
     health = onurix_health()
     samples = []
     if not campaign.uses_audio:
+        # The suspicious ones first (up to 3), so a person sees what the voice would read.
+        flagged = set(audience.suspicious[:3])
+        shown = [entry for entry in audience.to_call if entry.phone in flagged]
+        shown += [entry for entry in audience.to_call[:3] if entry.phone not in flagged]
         samples = [
-            RenderedSample(entry.phone, audience.names.get(entry.phone, ""), entry.text)
-            for entry in audience.to_call[:3]
+            RenderedSample(
+                entry.phone,
+                audience.names.get(entry.phone, ""),
+                entry.text,
+                suspicious=entry.phone in flagged,
+            )
+            for entry in shown[: max(3, len(flagged))]
         ]
     now = timezone.now()
     window = campaign_window(campaign)
@@ -232,6 +258,7 @@ def campaign_preview(*, campaign: Campaign) -> CampaignPreview:
         health=health,
         enough_balance=None if health.balance is None else health.balance >= estimated,
         wait_message="" if window.is_open(now) else window.describe_wait(now),
+        suspicious=len(audience.suspicious),
         **_start(campaign, now),
     )
 

@@ -393,7 +393,8 @@ def _filter_choices() -> list[tuple[str, str]]:
 
 def _state_chart(summary: dict) -> list[dict]:
     """Segments of a 100-wide stacked bar: one per state with phones, in CHART_STATES order."""
-    labels = {**dict(CallResult.State.choices), "pending": _("Waiting to be sent")}
+    # Queued and sending together, under the name the progress counters use.
+    labels = {**dict(CallResult.State.choices), "pending": CallResult.State.QUEUED.label}
     whole = summary["to_call"]
     segments, x = [], 0.0
     for state in CHART_STATES:
