@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -274,7 +275,7 @@ def campaign_refresh_states(*, campaign: Campaign) -> str:
 def _poll_waiting(campaign_id: int, *, due_by=None) -> bool:
     from django_tasks_db.models import DBTaskResult, get_date_max
 
-    if "django_tasks_db" not in settings.INSTALLED_APPS:
+    if not apps.is_installed("django_tasks_db"):
         return False
     waiting = DBTaskResult.objects.filter(
         task_path=tasks.campaign_poll_task.module_path,
