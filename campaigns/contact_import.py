@@ -38,6 +38,8 @@ from .text import clean_text
 __all__ = [
     "CHUNK_ROWS",
     "IMPORT_TARGETS",
+    "SINGLE_COLUMN_TARGETS",
+    "ColumnGuess",
     "ImportFileError",
     "ImportPreview",
     "ImportReport",
@@ -47,7 +49,9 @@ __all__ = [
     "contact_import_preview",
     "csv_safe",
     "guess_mapping",
+    "keep_other_columns",
     "open_table",
+    "recognise_columns",
     "write_report_csv",
 ]
 
@@ -400,6 +404,14 @@ def _find_header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]
 
 
 # -- recognising columns ----------------------------------------------------------------------
+#
+# Each field of a contact is read from one column. Exports name several candidates ("First
+# Name" and "Middle Name", "Mobile Phone" and "Home Phone", "E-mail Address" and "E-mail 2
+# Address"): the best of them gets the field and the others are ignored, so a recognised
+# mapping never puts two columns on one field and is always accepted as it is. A column
+# recognised as nothing (Outlook's "Categories", Google's "Labels") is ignored too, unless
+# the person keeps the other columns as custom fields (`keep_other_columns`); the columns a
+# clinic's reminder uses in its messages ("Sede", "Fecha de cita") are kept by default.
 
 
 def _words(header: str) -> str:
@@ -413,20 +425,16 @@ _FIRST_NAME_HEADERS = {
     "nombre",
     "nombres",
     "primer nombre",
-    "segundo nombre",
     "first name",
     "firstname",
     "first",
     "given name",
-    "middle name",
-    "additional name",
     "name first",
 }
 _LAST_NAME_HEADERS = {
     "apellido",
     "apellidos",
     "primer apellido",
-    "segundo apellido",
     "last name",
     "lastname",
     "last",
@@ -445,17 +453,31 @@ _FULL_NAME_HEADERS = {
     "display name",
     "contacto",
 }
-_EMAIL_HEADERS = {
-    "email",
-    "e mail",
-    "mail",
-    "correo",
-    "correo electronico",
-    "email address",
-    "e mail address",
-    "e mail 1 value",
-    "email 1 value",
+# Parts of a name beside the first and last name we keep: known, and ignored.
+_NAME_PART_HEADERS = {
+    "segundo nombre",
+    "otros nombres",
+    "segundo apellido",
+    "middle name",
+    "additional name",
+    "name prefix",
+    "name suffix",
+    "title",
+    "suffix",
+    "initials",
+    "nickname",
+    "short name",
+    "maiden name",
+    "file as",
+    "yomi name",
 }
+_NAME_PART_WORDS = {"phonetic", "yomi"}
+# "E-mail Address", "E-mail 2 Address", "E-mail 1 - Value", "Correo": the number ranks it.
+_EMAIL_HEADER = re.compile(
+    r"(?:e mail|email|mail|correo(?: electronico)?)(?: (\d+))?(?: (?:address|value))?"
+)
+# Other columns about an email ("E-mail Type", "E-mail Display Name"): known, and ignored.
+_EMAIL_PREFIXES = ("e mail ", "email ", "correo ")
 _DO_NOT_CALL_HEADERS = {
     "no llamar",
     "no llamar nunca",
@@ -487,7 +509,9 @@ _SECONDARY_WORDS = {
     "trabajo",
     "otro",
 }
-_NOT_PHONE_WORDS = {
+# Lines that take no voice call, and what describes a phone rather than holds one: a
+# column named with these is a phone we do not call ("Business Fax", "Phone 1 - Type").
+_NOT_CALLED_WORDS = {
     "fax",
     "pager",
     "telex",
@@ -499,6 +523,12 @@ _NOT_PHONE_WORDS = {
     "type",
     "label",
     "tipo",
+    "ext",
+    "extension",
+    "indicativo",
+}
+# Numbers that are not phones at all ("Número de documento", "Número de pedido").
+_IDENTIFIER_WORDS = {
     "documento",
     "cedula",
     "identificacion",
@@ -511,10 +541,40 @@ _NOT_PHONE_WORDS = {
     "cuenta",
     "contrato",
     "cliente",
-    "ext",
-    "extension",
-    "indicativo",
 }
+_NOT_PHONE_WORDS = _NOT_CALLED_WORDS | _IDENTIFIER_WORDS
+# Columns a reminder call says in its message: kept as custom fields without asking.
+_PLACEHOLDER_HEADERS = {
+    "sede",
+    "ciudad",
+    "documento",
+    "numero de documento",
+    "no documento",
+    "cedula",
+    "numero de cedula",
+    "identificacion",
+    "cita",
+    "fecha",
+    "fecha de cita",
+    "fecha cita",
+    "fecha de la cita",
+    "hora",
+    "hora de cita",
+    "hora cita",
+    "hora de la cita",
+    "medico",
+    "doctor",
+    "doctora",
+    "profesional",
+    "especialidad",
+    "servicio",
+    "consultorio",
+    "appointment",
+    "appointment date",
+    "appointment time",
+}
+# The fields a single column feeds; the rest (custom, ignore) take any number of columns.
+SINGLE_COLUMN_TARGETS = (PHONE, FIRST_NAME, LAST_NAME, FULL_NAME, EMAIL, DO_NOT_CALL)
 
 
 def _phone_score(words: str) -> int:
@@ -535,40 +595,82 @@ def _phone_score(words: str) -> int:
     return score - min(min(numbers, default=1), 9) + 1
 
 
-def _guess_target(words: str) -> str:
-    if words in _FIRST_NAME_HEADERS:
-        return FIRST_NAME
-    if words in _LAST_NAME_HEADERS:
-        return LAST_NAME
-    if words in _FULL_NAME_HEADERS:
-        return FULL_NAME
-    if words in _EMAIL_HEADERS:
-        return EMAIL
-    if words in _DO_NOT_CALL_HEADERS:
-        return DO_NOT_CALL
+def _recognise(words: str) -> tuple[str, int] | None:
+    """(target, rank) for a column, lower ranks first among columns of one target; None
+    for a column recognised as nothing."""
+    tokens = set(words.split())
     if not words or words.endswith((" type", " label")):
-        return IGNORE  # empty column names, and Google's "Phone 1 - Type" and the like
-    return CUSTOM
+        return IGNORE, 0  # empty column names, and Google's "Phone 1 - Label" and the like
+    for headers, target in (
+        (_FIRST_NAME_HEADERS, FIRST_NAME),
+        (_LAST_NAME_HEADERS, LAST_NAME),
+        (_FULL_NAME_HEADERS, FULL_NAME),
+        (_DO_NOT_CALL_HEADERS, DO_NOT_CALL),
+    ):
+        if words in headers:
+            return target, 0
+    if words in _NAME_PART_HEADERS or tokens & _NAME_PART_WORDS:
+        return IGNORE, 0
+    if email := _EMAIL_HEADER.fullmatch(words):
+        return EMAIL, int(email.group(1) or 1)
+    if words.startswith(_EMAIL_PREFIXES):
+        return IGNORE, 0
+    if score := _phone_score(words):
+        return PHONE, -score
+    if tokens & (_MOBILE_WORDS | _PHONE_WORDS | _NOT_CALLED_WORDS) and not (
+        tokens & _IDENTIFIER_WORDS
+    ):
+        return IGNORE, 0  # a fax, a pager, a phone's label
+    if words in _PLACEHOLDER_HEADERS:
+        return CUSTOM, 0
+    return None
+
+
+@dataclass(frozen=True)
+class ColumnGuess:
+    """A file's columns as recognised: a target of IMPORT_TARGETS for each, and `others`,
+    the indexes of the columns recognised as nothing (ignored unless kept)."""
+
+    mapping: list[str]
+    others: list[int]
+
+
+def recognise_columns(headers: list[str]) -> ColumnGuess:
+    """Recognise a file's columns from their Spanish or English names.
+
+    Each field gets at most one column, the best of those naming it: "Mobile Phone" or
+    "Celular" before "Home Phone", "Teléfono fijo" or "Phone 2 - Value"; "E-mail Address"
+    before "E-mail 2 Address"; "First Name" (the middle name is ignored). Known columns
+    that feed no field (other phones and emails, name parts, faxes, "... - Label") are
+    ignored, and so are unknown ones, but for those a reminder says in its message
+    ("Sede", "Ciudad", "Documento", "Fecha de cita"), kept as custom fields.
+    """
+    recognised = [_recognise(_words(header)) for header in headers]
+    mapping = [IGNORE if found is None else found[0] for found in recognised]
+    for target in SINGLE_COLUMN_TARGETS:
+        candidates = [
+            index for index, found in enumerate(recognised) if found and found[0] == target
+        ]
+        best = min(candidates, key=lambda index: (recognised[index][1], index), default=None)
+        for index in candidates:
+            if index != best:
+                mapping[index] = IGNORE
+    others = [index for index, found in enumerate(recognised) if found is None]
+    return ColumnGuess(mapping=mapping, others=others)
 
 
 def guess_mapping(headers: list[str]) -> list[str]:
-    """One target of IMPORT_TARGETS per column, recognised from Spanish or English names.
+    """The mapping `recognise_columns` gives: one target of IMPORT_TARGETS per column."""
+    return recognise_columns(headers).mapping
 
-    Exactly one column becomes the phone: the likeliest mobile ("Mobile Phone" before
-    "Home Phone", "Phone 1 - Value" before "Phone 2 - Value"); other columns become custom
-    fields, but for names, email, a do-not-call column ("No llamar", "DNC"), and empty or
-    "... - Type" columns.
-    """
-    words = [_words(header) for header in headers]
-    mapping = [_guess_target(header_words) for header_words in words]
-    scores = [_phone_score(header_words) for header_words in words]
-    best = max(range(len(scores)), key=lambda index: (scores[index], -index), default=None)
-    if best is not None and scores[best] > 0:
-        mapping[best] = PHONE
-    if mapping.count(EMAIL) > 1:
-        first = mapping.index(EMAIL)
-        mapping = [CUSTOM if t == EMAIL and i != first else t for i, t in enumerate(mapping)]
-    return mapping
+
+def keep_other_columns(*, headers: list[str], mapping: list[str]) -> list[str]:
+    """The mapping with every ignored column recognised as nothing made a custom field."""
+    others = set(recognise_columns(headers).others)
+    return [
+        CUSTOM if index in others and target == IGNORE else target
+        for index, target in enumerate(mapping)
+    ]
 
 
 # -- parsing rows ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from campaigns.contact_import import (
     contact_import_preview,
     csv_safe,
     guess_mapping,
+    keep_other_columns,
     open_table,
     write_report_csv,
 )
@@ -67,9 +68,13 @@ def write(tmp_path, name, content, encoding="utf-8"):
     return path
 
 
-def run_import(path, **options):
+def run_import(path, *, keep_others=False, **options):
+    """Import with the recognised mapping; `keep_others` keeps the columns recognised as
+    nothing as custom fields, as the button of the mapping step does."""
     table = open_table(path, filename=path.name)
     mapping = options.pop("mapping", None) or guess_mapping(table.headers)
+    if keep_others:
+        mapping = keep_other_columns(headers=table.headers, mapping=mapping)
     return contact_import(path=path, filename=path.name, mapping=mapping, **options)
 
 
@@ -135,12 +140,14 @@ def test_google_contacts_export(tmp_path):
     mapping = guess_mapping(open_table(path, filename="contacts.csv").headers)
     targets = dict(zip(columns, mapping, strict=True))
     assert targets["Phone 1 - Value"] == "phone"
-    assert targets["Phone 2 - Value"] == "custom"
+    assert targets["Phone 2 - Value"] == "ignore"  # a second phone: known, not used
     assert targets["Phone 1 - Type"] == "ignore"
     assert targets["E-mail 1 - Value"] == "email"
     assert targets["Name"] == "full_name"
     assert targets["Given Name"] == "first_name"
+    assert targets["Additional Name"] == "ignore"  # the middle name
     assert targets["Family Name"] == "last_name"
+    assert targets["Group Membership"] == targets["Organization 1 - Name"] == "ignore"
     assert mapping.count("phone") == 1
 
     report = run_import(path)
@@ -148,11 +155,7 @@ def test_google_contacts_export(tmp_path):
     assert report.created == 2
     ana = Contact.objects.get(phone="573001234567")
     assert (ana.first_name, ana.last_name, ana.email) == ("Ana María", "Muñoz", "ana@example.com")
-    assert ana.custom_fields == {
-        "Group Membership": "* myContacts",
-        "Phone 2 - Value": "+57 601 234 5678",
-        "Organization 1 - Name": "Clínica Norte",
-    }
+    assert ana.custom_fields == {}  # unrecognised columns are ignored unless kept
     # Only Name given: split into first and last name.
     pedro = Contact.objects.get(phone="573112223344")
     assert (pedro.first_name, pedro.last_name) == ("Pedro", "Gómez")
@@ -183,17 +186,18 @@ def test_outlook_export_prefers_the_mobile_phone(tmp_path):
     targets = dict(zip(OUTLOOK_HEADER, mapping, strict=True))
     assert targets["Mobile Phone"] == "phone"
     assert mapping.count("phone") == 1
-    assert targets["Business Phone"] == targets["Home Phone"] == "custom"
+    assert targets["Business Phone"] == targets["Home Phone"] == "ignore"
     assert targets["E-mail Address"] == "email"
-    assert targets["E-mail 2 Address"] == "custom"
+    assert targets["E-mail 2 Address"] == "ignore"
+    assert targets["Middle Name"] == "ignore"
 
     run_import(path)
 
     luis = Contact.objects.get()
     assert luis.phone == "573155550101"
-    assert (luis.first_name, luis.last_name) == ("Luis Carlos", "Peñalosa")
+    assert (luis.first_name, luis.last_name) == ("Luis", "Peñalosa")
     assert luis.email == "luis@example.com"
-    assert luis.custom_fields["Business Phone"] == "+57 601 234 5678"
+    assert luis.custom_fields == {}
 
 
 @pytest.mark.django_db
@@ -247,7 +251,7 @@ def test_formula_cells_are_text_never_evaluated(tmp_path):
     )
     path = write(tmp_path, "formulas.csv", text)
 
-    run_import(path)
+    run_import(path, keep_others=True)
 
     first = Contact.objects.get(phone="573001234567")
     assert first.first_name == "=1+1"
@@ -266,7 +270,7 @@ def test_xlsx_formula_without_cached_value_is_kept_as_text(tmp_path):
     path = tmp_path / "formula.xlsx"
     workbook.save(path)
 
-    run_import(path)
+    run_import(path, keep_others=True)
 
     assert Contact.objects.get().custom_fields == {"nota": "=1+1"}
 
@@ -408,14 +412,14 @@ def test_update_fills_empty_fields_only(tmp_path):
     text = "telefono;nombre;apellido;ciudad;barrio\n3001234567;Anita;Muñoz;Bogotá;Chapinero\n"
     path = write(tmp_path, "u.csv", text)
 
-    report = run_import(path)
+    report = run_import(path, keep_others=True)
 
     assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
     contact = Contact.objects.get()
     assert (contact.first_name, contact.last_name) == ("Ana", "Muñoz")
     assert contact.custom_fields == {"ciudad": "Cali", "barrio": "Chapinero"}
 
-    again = run_import(path)
+    again = run_import(path, keep_others=True)
     assert (again.updated, again.unchanged) == (0, 1)
 
 
@@ -531,7 +535,7 @@ def test_export_then_import_gives_the_same_contacts(tmp_path):
         writer.writerow([csv_safe(cell) for cell in cells])
     path = write(tmp_path, "export.csv", buffer.getvalue(), encoding="utf-8-sig")
 
-    report = run_import(path)
+    report = run_import(path, keep_others=True)
 
     assert report.created == 3
     imported = {
@@ -605,13 +609,36 @@ def test_import_targets_cover_every_guess():
         (["tel", "correo electrónico"], ["phone", "email"]),
         (["Número", "Nombre completo"], ["phone", "full_name"]),
         (["Móvil", "e-mail"], ["phone", "email"]),
-        (["Teléfono fijo", "Celular"], ["custom", "phone"]),
+        (["Teléfono fijo", "Celular"], ["ignore", "phone"]),
         (["Número de documento", "Celular"], ["custom", "phone"]),
         (["phone number", "given name", "surname"], ["phone", "first_name", "last_name"]),
-        (["Fax", "Mobile"], ["custom", "phone"]),
+        (["Fax", "Mobile"], ["ignore", "phone"]),
         (["Cell", "Name"], ["phone", "full_name"]),
         (["ciudad", ""], ["custom", "ignore"]),
+        # One column per field: the best one; the others known and ignored.
+        (["First Name", "Middle Name", "Last Name"], ["first_name", "ignore", "last_name"]),
+        (
+            ["Primer apellido", "Segundo apellido", "Nombres", "Segundo nombre", "Celular"],
+            ["last_name", "ignore", "first_name", "ignore", "phone"],
+        ),
+        (["E-mail 2 Address", "E-mail Address", "E-mail Type"], ["ignore", "email", "ignore"]),
+        (["Home Phone", "Business Phone 2", "Pager", "Home Fax"], ["phone"] + ["ignore"] * 3),
+        # Unknown columns are ignored, but for those a reminder says in its message.
+        (
+            ["Celular", "Sede", "Fecha de cita", "Labels", "Notas"],
+            ["phone", "custom", "custom", "ignore", "ignore"],
+        ),
     ],
 )
 def test_guess_mapping(headers, expected):
     assert guess_mapping(headers) == expected
+
+
+def test_keep_other_columns_keeps_only_the_unrecognised_ignored_ones():
+    headers = ["Mobile Phone", "Middle Name", "Company", "Notes", "Labels"]
+    mapping = ["phone", "ignore", "ignore", "first_name", "ignore"]
+
+    kept = keep_other_columns(headers=headers, mapping=mapping)
+
+    # "Middle Name" is known and stays ignored; "Notes" keeps the person's choice.
+    assert kept == ["phone", "ignore", "custom", "first_name", "custom"]

@@ -1,12 +1,23 @@
 """Input validation only: forms never write and never call Onurix."""
 
+from functools import cached_property
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 
-from ..contact_import import IMPORT_TARGETS
+from ..contact_import import (
+    IMPORT_TARGETS,
+    SINGLE_COLUMN_TARGETS,
+    keep_other_columns,
+    recognise_columns,
+)
 from ..models import ContactGroup
+
+# Names of unrecognised columns listed on the mapping step; Outlook's export has 60.
+_NAMES_SHOWN = 8
 
 
 class ImportUploadForm(forms.Form):
@@ -51,9 +62,13 @@ class ImportMappingForm(forms.Form):
         help_text=_("Off: only empty fields of existing contacts are filled."),
     )
 
+    # Sent by its own submit button: keep the other columns as custom fields, then preview.
+    keep_other_columns = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, headers: list[str], mapping: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = headers
+        self.other_columns = recognise_columns(headers).others
         for index, header in enumerate(headers):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header or _("Column %(number)d") % {"number": index + 1},
@@ -64,24 +79,41 @@ class ImportMappingForm(forms.Form):
     def column_fields(self):
         return [self[f"column_{index}"] for index in range(len(self.headers))]
 
+    @cached_property
+    def ignored_other_columns(self) -> list[str]:
+        """The names of the columns recognised as nothing that are set to Ignore."""
+        return [
+            str(self[f"column_{index}"].label)
+            for index in self.other_columns
+            if self[f"column_{index}"].value() == "ignore"
+        ]
+
+    def ignored_other_columns_text(self) -> str:
+        """The first of those names, for a sentence: «Labels», «Notes», …"""
+        names = self.ignored_other_columns
+        shown = ", ".join(f"«{name}»" for name in names[:_NAMES_SHOWN])
+        return f"{shown}, …" if len(names) > _NAMES_SHOWN else shown
+
     def clean(self):
         cleaned = super().clean()
         mapping = [cleaned.get(f"column_{index}", "ignore") for index in range(len(self.headers))]
-        phone_columns = mapping.count("phone")
-        if phone_columns != 1:
-            message = (
-                _("Choose the column that holds the phone.")
-                if not phone_columns
-                else _("Only one column can be the phone.")
+        if cleaned.get("keep_other_columns"):
+            mapping = keep_other_columns(headers=self.headers, mapping=mapping)
+        if "phone" not in mapping and self.headers:
+            self.add_error("column_0", _("Choose the column that holds the phone."))
+        labels = dict(IMPORT_TARGETS)
+        for target in SINGLE_COLUMN_TARGETS:
+            indexes = [index for index, value in enumerate(mapping) if value == target]
+            if len(indexes) < 2:
+                continue
+            columns = get_text_list(
+                [f"«{self[f'column_{index}'].label}»" for index in indexes], _("and")
             )
-            for index, target in enumerate(mapping):
-                if target == "phone" or not phone_columns:
-                    self.add_error(f"column_{index}", message)
-                    break
-        for target in ("first_name", "last_name", "email", "full_name", "do_not_call"):
-            if mapping.count(target) > 1:
-                self.add_error(None, _("Two columns are mapped to the same field."))
-                break
+            message = _(
+                "%(columns)s are mapped to %(field)s: keep one and set the others to Ignore."
+            ) % {"columns": columns, "field": labels[target]}
+            for index in indexes:
+                self.add_error(f"column_{index}", message)
         new_group = cleaned.get("new_group", "").strip()
         if new_group and ContactGroup.objects.filter(name=new_group).exists():
             self.add_error("new_group", _("A group with this name exists: choose it above."))
