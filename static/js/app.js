@@ -12,6 +12,23 @@
       .forEach(function (row) { row.checked = box.checked; });
   });
 
+  // The main menu folds behind its "Menu" button on narrow screens (the CSS decides when).
+  // Without this script the button stays hidden and the menu wraps onto several lines.
+  var navToggle = document.querySelector(".nav-toggle[aria-controls]");
+  if (navToggle) {
+    document.documentElement.classList.add("js-nav");
+    navToggle.hidden = false;
+    navToggle.addEventListener("click", function () {
+      var open = navToggle.getAttribute("aria-expanded") === "true";
+      navToggle.setAttribute("aria-expanded", String(!open));
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || navToggle.getAttribute("aria-expanded") !== "true") return;
+      navToggle.setAttribute("aria-expanded", "false");
+      navToggle.focus();
+    });
+  }
+
   // Buttons with data-confirm ask before submitting.
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-confirm]") : null;
