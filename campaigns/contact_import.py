@@ -678,11 +678,28 @@ def keep_other_columns(*, headers: list[str], mapping: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class SkippedRow:
-    """A row not imported: its line, the phone as written in the file, and why."""
+    """A row not imported: its line, the phone as written in the file, why, and the row
+    itself (its cells joined by " | ", cut to ORIGINAL_ROW_LENGTH) to find it again."""
 
     line: int
     reason: str
     raw_phone: str = ""
+    original: str = ""
+
+
+ORIGINAL_ROW_LENGTH = 500
+
+
+def _original(cells: list[str]) -> str:
+    return " | ".join(cell.strip() for cell in cells)[:ORIGINAL_ROW_LENGTH]
+
+
+def looks_like_formula(value: object) -> bool:
+    """A value a spreadsheet would run, or that no person is named: =, +, @ first, or a
+    minus not followed by a digit. The voice would read it aloud."""
+    text = str(value or "").lstrip()
+    first = text[:1]
+    return first in ("=", "+", "@") or (first == "-" and not text[1:2].isdigit())
 
 
 @dataclass
@@ -823,17 +840,17 @@ def _parse_rows(table: Table, mapping: list[str]) -> Iterator[tuple[int, _Contac
         if ":::" in raw_phone:
             raw_phone = raw_phone.split(":::", 1)[0].strip()
         if not raw_phone:
-            yield rows_read, SkippedRow(line, str(REASON_NO_PHONE))
+            yield rows_read, SkippedRow(line, str(REASON_NO_PHONE), original=_original(cells))
             continue
         try:
             phone = normalize_phone(raw_phone, region=region)
         except InvalidPhone as error:
-            yield rows_read, SkippedRow(line, str(error.reason), raw_phone)
+            yield rows_read, SkippedRow(line, str(error.reason), raw_phone, _original(cells))
             continue
         seen_at = first_line.setdefault(phone, line)
         if seen_at != line:
             reason = str(format_lazy(REASON_DUPLICATE, line=seen_at))
-            yield rows_read, SkippedRow(line, reason, raw_phone)
+            yield rows_read, SkippedRow(line, reason, raw_phone, _original(cells))
             continue
         yield rows_read, _contact(line, phone, cells, columns)
 
@@ -954,6 +971,10 @@ class ImportPreview:
     to_create: int = 0
     to_update: int = 0
     do_not_call: int = 0  # rows whose do-not-call column asks to mark the contact
+    # Rows whose name looks like a spreadsheet formula ("=HYPERLINK(..."): imported, but
+    # a voice would read it; the preview says how many and shows a few.
+    suspicious_names: list[dict[str, Any]] = field(default_factory=list)
+    suspicious_count: int = 0
     skipped_rows: list[SkippedRow] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
 
@@ -1006,6 +1027,11 @@ def contact_import_preview(*, path: Path, filename: str, mapping: list[str]) -> 
         preview.to_update += len(existing)
         preview.to_create += len(contacts) - len(existing)
         preview.do_not_call += sum(row.do_not_call for row in contacts)
+        for row in contacts:
+            if looks_like_formula(row.first_name) or looks_like_formula(row.last_name):
+                preview.suspicious_count += 1
+                if len(preview.suspicious_names) < _SAMPLE_ROWS:
+                    preview.suspicious_names.append(row.as_dict())
         for row in contacts[: _SAMPLE_ROWS - len(preview.sample)]:
             preview.sample.append(row.as_dict())
     return preview
@@ -1216,6 +1242,10 @@ def write_report_csv(report: ImportReport | ImportPreview, fileobj: IO[str]) -> 
     """
     fileobj.write("\ufeff")
     writer = csv.writer(fileobj)
-    writer.writerow([str(_("Line")), str(_("Phone as given")), str(_("Reason"))])
+    writer.writerow(
+        [str(_("Line")), str(_("Phone as given")), str(_("Reason")), str(_("Original row"))]
+    )
     for row in report.skipped_rows:
-        writer.writerow([row.line, csv_safe(row.raw_phone), csv_safe(str(row.reason))])
+        writer.writerow(
+            [row.line, csv_safe(row.raw_phone), csv_safe(str(row.reason)), csv_safe(row.original)]
+        )

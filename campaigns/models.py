@@ -207,6 +207,8 @@ class ContactImport(TimeStamped):
     to_update = models.PositiveIntegerField(_("to update"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     skipped_rows = models.JSONField(_("skipped rows"), default=list, blank=True)
+    # Rows whose name looks like a spreadsheet formula: {"count": n, "examples": [...]}.
+    suspicious_names = models.JSONField(_("suspicious names"), default=dict, blank=True)
     rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)

@@ -567,13 +567,14 @@ def test_write_report_csv(tmp_path):
     text = output.getvalue()
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0] == ["Line", "Phone as given", "Reason"]
+    assert rows[0] == ["Line", "Phone as given", "Reason", "Original row"]
     assert rows[1] == [
         "2",
         "'=cmd|calc",
         "The phone contains letters.",
+        "'=cmd|calc | X",  # the row as it was, to find it in the file
     ]
-    assert rows[2] == ["4", "12", "The phone is too short."]
+    assert rows[2] == ["4", "12", "The phone is too short.", "12 | Y"]
 
 
 def test_import_targets_cover_every_guess():

@@ -116,3 +116,23 @@ def test_file_over_the_limit_is_refused(auth_client, settings):
     response = _upload(auth_client)
     assert "the limit is" in response.text
     assert not ContactImport.objects.exists()
+
+
+def test_names_that_look_like_formulas_are_flagged_in_the_preview(auth_client, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from campaigns.models import ContactImport
+
+    content = 'telefono;nombre\n3001234567;=HYPERLINK("http://x";"clic")\n3109876543;Ana\n'
+    auth_client.post(
+        reverse("contact_import"),
+        {"file": SimpleUploadedFile("p.csv", content.encode(), content_type="text/csv")},
+    )
+    job = ContactImport.objects.get()
+    columns = {f"column_{index}": target for index, target in enumerate(job.mapping)}
+    page = auth_client.post(
+        job.get_absolute_url(), columns, follow=True, HTTP_ACCEPT_LANGUAGE="es-co"
+    )
+    assert "1 fila tiene un nombre que parece una fórmula" in page.text
+    assert "Línea 2" in page.text

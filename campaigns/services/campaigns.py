@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from .. import tasks
 from ..calling_hours import CallingWindow, calling_window, describe_start
+from ..contact_import import looks_like_formula
 from ..models import (
     AudioCode,
     CallResult,
@@ -81,14 +82,6 @@ class RenderedSample:
     name: str
     text: str
     suspicious: bool = False
-
-
-def looks_like_formula(value: object) -> bool:
-    """A value a spreadsheet would run, or that no person is named: =, +, @ first, or a
-    minus not followed by a digit."""
-    text = str(value or "").lstrip()
-    first = text[:1]
-    return first in ("=", "+", "@") or (first == "-" and not text[1:2].isdigit())
 
 
 @dataclass(frozen=True)

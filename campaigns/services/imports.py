@@ -67,9 +67,21 @@ def contact_import_preview(
     job.to_update = preview.to_update
     job.skipped = preview.skipped
     job.skipped_rows = [
-        {"line": row.line, "phone": row.raw_phone, "reason": str(row.reason)}
+        {
+            "line": row.line,
+            "phone": row.raw_phone,
+            "reason": str(row.reason),
+            "original": row.original,
+        }
         for row in preview.skipped_rows[:MAX_SKIPPED_ROWS_KEPT]
     ]
+    job.suspicious_names = {
+        "count": preview.suspicious_count,
+        "examples": [
+            {"line": row["line"], "name": f"{row['first_name']} {row['last_name']}".strip()}
+            for row in preview.suspicious_names
+        ],
+    }
     job.state = ContactImport.State.PREVIEWED
     job.save()
     return job
@@ -175,9 +187,18 @@ def contact_import_file(
 def contact_import_report_rows(*, job: ContactImport) -> Iterator[str]:
     """The skipped rows of an import as CSV lines (UTF-8 with BOM, formula-safe)."""
     writer = csv.writer(Echo())
-    yield "\ufeff" + writer.writerow([_("Line"), _("Phone as given"), _("Reason")])
+    yield "\ufeff" + writer.writerow(
+        [_("Line"), _("Phone as given"), _("Reason"), _("Original row")]
+    )
     for row in job.skipped_rows:
-        yield writer.writerow([row["line"], csv_safe(row["phone"]), csv_safe(row["reason"])])
+        yield writer.writerow(
+            [
+                row["line"],
+                csv_safe(row["phone"]),
+                csv_safe(row["reason"]),
+                csv_safe(row.get("original", "")),
+            ]
+        )
 
 
 def contact_import_sample(*, job: ContactImport, rows: int = 5) -> list[list[str]]:
