@@ -117,8 +117,9 @@ def test_summary_counts_percentages_credits_and_reconciliation(auth_client, fini
     assert summary["per_answered"] == 4
     assert page.context["reconciliation"] == {"observed": 5, "reported": 4, "difference": 1}
     text = page.text
-    assert 'data-testid="summary-answered">1<' in text
-    assert "Failed · 40.0%" in text
+    assert 'data-testid="count-answered">1<' in text  # one set of counters: the progress's
+    assert "summary-answered" not in text
+    assert "Failed: <strong>2</strong> (40.0%)" in text
     assert '<rect class="seg seg-answered" x="0.000" y="0" width="20.000"' in text
     assert 'data-testid="reconciliation-difference">Difference: 1 credits.' in text
     assert "1 hour, 30 minutes" in text.replace("\xa0", " ")

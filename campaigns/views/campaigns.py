@@ -359,14 +359,6 @@ CHART_STATES = [
     "pending",
     CallResult.State.CANCELLED,
 ]
-# The big numbers of the results summary, in the order shown.
-SUMMARY_STATES = [
-    CallResult.State.SENT,
-    CallResult.State.ANSWERED,
-    CallResult.State.FAILED,
-    CallResult.State.UNKNOWN,
-    CallResult.State.CANCELLED,
-]
 # State filters from which a follow-up campaign can be made.
 FOLLOW_UP_FILTERS = {"not_answered", CallResult.State.FAILED, CallResult.State.UNKNOWN}
 SORTS = {"phone", "state", "sent_at", "credits"}
@@ -423,15 +415,6 @@ def _results_context(request, campaign: Campaign) -> dict:
     summary = selectors.campaign_results_summary(campaign=campaign)
     return {
         "summary": summary,
-        "summary_rows": [
-            {
-                "state": state,
-                "label": state.label,
-                "count": summary["counts"][state],
-                "percent": summary["percent"][state],
-            }
-            for state in SUMMARY_STATES
-        ],
         "chart": _state_chart(summary),
         "duration_end": (campaign.finished_at or timezone.now()) if campaign.started_at else None,
         "reconciliation": selectors.campaign_reconciliation(campaign=campaign, net=summary["net"]),

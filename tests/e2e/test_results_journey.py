@@ -101,9 +101,9 @@ def test_filter_failed_and_unknown_follow_up_and_download(
     campaign = finished_campaign
     page.goto(live_server.url + campaign.get_absolute_url())
     expect(page.get_by_role("heading", name="Results", exact=True)).to_be_visible()
-    expect(page.get_by_test_id("summary-answered")).to_have_text("3")
-    expect(page.get_by_test_id("summary-failed")).to_have_text("2")
-    expect(page.get_by_test_id("summary-unknown")).to_have_text("2")
+    expect(page.get_by_test_id("count-answered")).to_have_text("3")
+    expect(page.get_by_test_id("count-failed")).to_have_text("2")
+    expect(page.get_by_test_id("count-unknown")).to_have_text("2")
     expect(page.get_by_test_id("credits-net")).to_have_text("7")
     expect(page.get_by_role("img", name="Phones called, by state")).to_be_visible()
     expect(page.get_by_test_id("results-count")).to_have_text("8 phones")
