@@ -78,3 +78,21 @@ def ensure_roles(*, group_model=None, permission_model=None) -> None:
             content_type__app_label="campaigns", codename__in=codenames
         )
         group.permissions.set(permissions)
+
+
+def ensure_roles_in_migration(apps, schema_editor) -> None:
+    """`ensure_roles` for a data migration (RunPython), with its historical models.
+
+    Permissions are normally created after all migrations; the roles need them now, so
+    they are created first.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    ensure_roles(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
+    )

@@ -1,19 +1,7 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+from campaigns.roles import ensure_roles_in_migration
 
-def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; the roles need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    from campaigns.roles import ensure_roles
-
-    ensure_roles(
-        group_model=apps.get_model("auth", "Group"),
-        permission_model=apps.get_model("auth", "Permission"),
-    )
 
 
 class Migration(migrations.Migration):
@@ -23,4 +11,4 @@ class Migration(migrations.Migration):
         ("campaigns", "0005_onurixrequest_worker"),
     ]
 
-    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(ensure_roles_in_migration, migrations.RunPython.noop)]
