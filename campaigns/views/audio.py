@@ -106,7 +106,11 @@ def audio_code_delete(request, pk):
 @require_GET
 @permission_required("campaigns.view_audiocode", raise_exception=True)
 def audio_code_file(request, pk):
-    """The local file, for the page's player; media is not served in production."""
+    """The stored file, for the page's player: the only way to read an audio upload.
+
+    Served inline under a slug of the audio's name, with the audio type read from the
+    file's first bytes, so an upload is never served as HTML, whatever its name.
+    """
     audio = get_object_or_404(AudioCode, pk=pk)
     if not audio.audio_file:
         raise Http404
@@ -124,5 +128,7 @@ def audio_code_file(request, pk):
         content_type=AUDIO_CONTENT_TYPES[extension],
         filename=f"{slugify(audio.name) or 'audio'}.{extension}",
     )
+    # Set here as well as by SecurityMiddleware: this response must never be sniffed.
+    response["X-Content-Type-Options"] = "nosniff"
     patch_cache_control(response, private=True)
     return response
