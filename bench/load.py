@@ -56,6 +56,8 @@ def main() -> None:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "onurix_site.settings",
         "DJANGO_DEBUG": "false",
+        # The benchmark runs against the sandbox on loopback: not a production server.
+        "DJANGO_ENFORCE_PRODUCTION_CHECKS": "false",
         "DJANGO_SECRET_KEY": "load-test-secret-" + "x" * 40,
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_COOKIES": "false",

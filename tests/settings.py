@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 
 from onurix_site.settings import *  # noqa: F403
 
+# The suite runs against the sandbox with a test key: production's refusals stay off.
+DJANGO_ENFORCE_PRODUCTION_CHECKS = False
 # Hashing with the production hasher makes every login in the suite slow.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_HSTS_SECONDS = 0

@@ -88,5 +88,8 @@ def test_production_settings_pass_the_deploy_checks():
         DJANGO_SECRET_KEY="a-production-secret-" + "x" * 50,
         DJANGO_ALLOWED_HOSTS="campaigns.example.com",
         DJANGO_CSRF_TRUSTED_ORIGINS="https://campaigns.example.com",
+        # Production refuses the sandbox's URL and key (campaigns/checks.py).
+        ONURIX_BASE_URL="https://www.onurix.com/api/v1",
+        ONURIX_KEY="a-real-looking-onurix-key",
     )
     assert result.returncode == 0, result.stdout + result.stderr
