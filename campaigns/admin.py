@@ -311,7 +311,13 @@ class ContactImportAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["state"]
     search_fields = ["original_name"]
-    exclude = ["skipped_rows"]
+    # The file is personal data and has no public URL: read it through the import's pages.
+    exclude = ["skipped_rows", "file"]
+
+
+@admin.register(models.WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["worker", "started_at", "beat_at"]
 
 
 @admin.register(DoNotCallChange)

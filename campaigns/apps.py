@@ -7,6 +7,13 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Voice campaigns")
 
+    def ready(self):
+        from django.core import checks
+
+        from campaigns.checks import production_settings_check
+
+        checks.register(production_settings_check, checks.Tags.security)
+
 
 # The admin lists apps by these names: ours, in the reader's language.
 from axes.apps import AppConfig as _AxesConfig  # noqa: E402

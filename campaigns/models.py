@@ -745,3 +745,19 @@ class TestCall(TimeStamped):
 
     def __str__(self):
         return f"{self.phone} ({self.get_state_display()})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker that is alive: `manage.py campaigns_worker` writes its row every
+    few seconds. Health checks and pages read the youngest one."""
+
+    worker = models.CharField(_("worker"), max_length=100, unique=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    beat_at = models.DateTimeField(_("last seen at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self):
+        return self.worker

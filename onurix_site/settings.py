@@ -2,7 +2,7 @@
 
 Every variable is listed with a comment in `.env.example`. Defaults are for a local run
 against the Onurix sandbox; production (`DJANGO_DEBUG=false`) refuses to start without a
-real secret key.
+real secret key, and with the sandbox's settings (campaigns/checks.py).
 """
 
 from datetime import timedelta
@@ -30,6 +30,11 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# Production refuses unsafe settings (a weak secret key, the Onurix sandbox's URL or key,
+# no allowed hosts): campaigns/checks.py turns each into a system-check error. On by
+# default whenever DEBUG is off; only a benchmark or a staging copy against the sandbox
+# turns it off.
+DJANGO_ENFORCE_PRODUCTION_CHECKS = env.bool("DJANGO_ENFORCE_PRODUCTION_CHECKS", default=not DEBUG)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -122,12 +127,22 @@ PASSWORD_HASHERS = [
 ]
 
 # Guessing passwords: after DJANGO_LOGIN_FAILURE_LIMIT failures, that username is locked
-# from that address for DJANGO_LOGIN_COOLOFF_MINUTES; the lock lifts by itself.
+# from that address for DJANGO_LOGIN_COOLOFF_MINUTES, and after
+# DJANGO_LOGIN_FAILURE_LIMIT_PER_ADDRESS failures across usernames the address is locked
+# for every username; the locks lift by themselves. Behind DJANGO_TRUSTED_PROXY_COUNT
+# proxies the address is read from X-Forwarded-For, so axes locks the client, not the
+# proxy (campaigns/login_limits.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+DJANGO_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int(
+    "DJANGO_LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20
+)
+DJANGO_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AXES_HANDLER = "campaigns.login_limits.AddressLimitDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "campaigns.login_limits.client_address"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -164,6 +179,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Private uploads: MEDIA_ROOT is never served at a URL (no media route, not under
+# STATIC_ROOT, and a web server in front must not expose it either). Files are read only
+# through views that check permissions; file names are random, never the uploaded name.
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -7,6 +6,8 @@ from django.urls import include, path, reverse_lazy
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
+
+from campaigns.views.health import healthz
 
 urlpatterns = [
     path(
@@ -28,11 +29,10 @@ urlpatterns = [
         "favicon.ico",
         login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     ),
+    # For a load balancer or a monitor: no sign-in, no secrets (campaigns/views/health.py).
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("campaigns.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_ROOT, in any mode: uploads (contact lists, audio) are read only
+# through views that check permissions and set the content type themselves.

@@ -20,8 +20,8 @@ trap cleanup EXIT INT TERM
 
 "$PY" -m onurix_sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" &
 pids+=($!)
-"$PY" manage.py campaigns_sweep --schedule
-"$PY" manage.py db_worker --no-reload --interval 0.5 &
+# The worker queues the every-minute sweep itself and writes its heartbeat (/healthz).
+"$PY" manage.py campaigns_worker --interval 0.5 &
 pids+=($!)
 "$PY" manage.py runserver 127.0.0.1:8000 --noreload &
 pids+=($!)

@@ -14,6 +14,7 @@ from campaigns.models import (
     DoNotCallChange,
     OnurixRequest,
     TestCall,
+    WorkerHeartbeat,
 )
 from tests.factories import (
     make_audio_code,
@@ -26,7 +27,14 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 CAMPAIGN_MODELS = [model for model in admin.site._registry if model._meta.app_label == "campaigns"]
-READ_ONLY_MODELS = {CallResult, ContactImport, DoNotCallChange, OnurixRequest, TestCall}
+READ_ONLY_MODELS = {
+    CallResult,
+    ContactImport,
+    DoNotCallChange,
+    OnurixRequest,
+    TestCall,
+    WorkerHeartbeat,
+}
 
 
 def _ids(model):

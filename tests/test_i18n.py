@@ -43,7 +43,7 @@ class _VisibleText(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in {"script", "style"}:
+        if tag in {"script", "style", "code"}:  # code (a command) reads the same anywhere
             self._skip += 1
         for name, value in attrs:
             if name in self.ATTRIBUTES and value:
@@ -52,7 +52,7 @@ class _VisibleText(HTMLParser):
                 self.texts.add(value.strip())
 
     def handle_endtag(self, tag):
-        if tag in {"script", "style"}:
+        if tag in {"script", "style", "code"}:
             self._skip -= 1
 
     def handle_data(self, data):

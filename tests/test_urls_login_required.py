@@ -44,7 +44,7 @@ def _walk(patterns, prefix=""):
 
 
 # Public on purpose: the browser asks for the icon before anyone signs in.
-PUBLIC_PATHS = {"/favicon.ico"}
+PUBLIC_PATHS = {"/favicon.ico", "/healthz"}
 ALL_PATHS = sorted(set(_walk(get_resolver().url_patterns)) - PUBLIC_PATHS)
 
 

@@ -77,6 +77,7 @@ from .results import (
     results_add_to_group,
     results_mark_do_not_call,
 )
+from .workers import WorkerHealth, worker_health
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -92,6 +93,7 @@ __all__ = [
     "OnurixHealth",
     "PollReport",
     "RenderedSample",
+    "WorkerHealth",
     "audio_code_delete",
     "audio_code_save",
     "campaign_audience",
@@ -141,4 +143,5 @@ __all__ = [
     "recover_stale_sending",
     "results_add_to_group",
     "results_mark_do_not_call",
+    "worker_health",
 ]

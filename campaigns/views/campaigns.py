@@ -171,6 +171,9 @@ def _progress_context(campaign: Campaign) -> dict:
         "live": campaign.is_live,
         "wait_message": wait_message,
         "start_message": start_message,
+        # Only where it matters: something should be moving.
+        "worker_missing": (campaign.is_live or campaign.awaiting_results)
+        and not services.worker_health().alive,
     }
 
 

@@ -38,6 +38,7 @@ def dashboard(request):
         "credit_bars": _credit_bars(usage["per_day"]),
         "credits_30_days": sum(day["net"] for day in usage["per_day"]),
         "recent_campaigns": selectors.recent_campaigns_with_cost(limit=RECENT_CAMPAIGNS),
+        "worker": services.worker_health(),
     }
     return render(request, "campaigns/dashboard.html", context)
 
