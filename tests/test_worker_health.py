@@ -88,3 +88,61 @@ def test_the_procfile_worker_beats_and_queues_the_sweep_by_itself(settings, make
         process.terminate()
         process.wait(timeout=30)
     assert not WorkerHeartbeat.objects.exists()  # a clean stop forgets its heartbeat
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_s_campaign_moves_again_within_seconds_on_a_live_one(
+    settings, make_sandbox
+):
+    """Two `campaigns_worker` processes; the one sending is killed (SIGKILL): its phones in
+    flight become unknown and the campaign moves again on the other within ~15 s (the
+    figure is in bench/faults.py; the bound here is generous), nobody called twice."""
+    import os
+    import signal
+    from collections import Counter
+
+    from campaigns import services
+    from campaigns.models import OnurixRequest
+    from tests.factories import make_audience, make_user
+    from tests.workers import running_workers
+
+    sandbox = make_sandbox(latency=0.3, settle_seconds=3600)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.ONURIX_BASE_URL = sandbox.url
+    settings.CAMPAIGN_CALLING_HOURS = "always"
+    settings.ONURIX_BATCH_SIZE = 10
+    settings.ONURIX_CONCURRENCY = 1
+    group = make_audience(600, prefix="57303")
+    campaign = make_campaign(message="Hola, le recordamos su cita de mañana.")
+    campaign.groups.add(group)
+    env = worker_environment(onurix_url=sandbox.url, ONURIX_CONCURRENCY="1")
+    with running_workers(env, count=2, command="campaigns_worker") as processes:
+        deadline = time.monotonic() + 30
+        while WorkerHeartbeat.objects.count() < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert services.campaign_launch(campaign=campaign, user=make_user())
+        deadline = time.monotonic() + 30
+        while OnurixRequest.objects.filter(campaign=campaign).count() < 3:
+            assert time.monotonic() < deadline, "nothing was sent"
+            time.sleep(0.1)
+        sender = OnurixRequest.objects.filter(campaign=campaign).latest("started_at").worker
+        victim = next(p for p in processes if sender.endswith(f":{p.pid}"))
+        os.killpg(victim.pid, signal.SIGKILL)
+        killed_at = timezone.now()
+        deadline = time.monotonic() + 40
+        while (
+            not OnurixRequest.objects.filter(campaign=campaign, started_at__gt=killed_at)
+            .exclude(worker=sender)
+            .exists()
+        ):
+            assert time.monotonic() < deadline, "the campaign did not move again"
+            time.sleep(0.2)
+        moved_after = (
+            OnurixRequest.objects.filter(campaign=campaign, started_at__gt=killed_at)
+            .earliest("started_at")
+            .started_at
+            - killed_at
+        ).total_seconds()
+        assert moved_after < 25
+    calls = Counter(call.phone for call in sandbox.state.calls())
+    assert max(calls.values()) == 1

@@ -43,17 +43,14 @@ def worker_environment(*, onurix_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen:
+def start_worker(env: dict[str, str], command: str = "db_worker") -> subprocess.Popen:
+    """A worker process: django-tasks' `db_worker`, or ours, `campaigns_worker` (with its
+    heartbeat and sweep)."""
+    options = ["--no-startup-delay", "--interval", "0.1"]
+    if command == "db_worker":
+        options.insert(0, "--no-reload")
     return subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--no-reload",
-            "--no-startup-delay",
-            "--interval",
-            "0.1",
-        ],
+        [sys.executable, "manage.py", command, *options],
         cwd=PROJECT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -73,8 +70,8 @@ def stop_worker(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 
 @contextmanager
-def running_workers(env: dict[str, str], count: int = 1):
-    processes = [start_worker(env) for _ in range(count)]
+def running_workers(env: dict[str, str], count: int = 1, command: str = "db_worker"):
+    processes = [start_worker(env, command) for _ in range(count)]
     try:
         yield processes
     finally:

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from ..bulk_sql import fit, update_rows
 from ..calling_hours import CallingWindow
-from ..models import CallResult, Campaign, Contact, OnurixRequest
+from ..models import CallResult, Campaign, Contact, OnurixRequest, WorkerHeartbeat
 from ..onurix_states import map_onurix_state
 from .campaigns import campaign_window, enqueue_dispatch
 from .onurix_health import onurix_health
@@ -538,6 +538,44 @@ def _exclude_do_not_call_now(rows: list[tuple[int, str, str]], now) -> bool:
     )
     logger.info("Excluded %s phones marked do-not-call after the launch", len(marked))
     return True
+
+
+def recover_dead_workers(*, silent_after: timedelta, alive: str = "") -> list[int]:
+    """Workers whose heartbeat stopped more than `silent_after` ago are dead: the phones
+    they were sending become unknown (they may have been called), their pending requests
+    unknown, and their sending campaigns get a wake-up for a live worker. Returns those
+    campaigns' ids. Run by every live worker at each heartbeat (services/workers.py),
+    which names itself `alive`: a worker never declares itself dead."""
+    cutoff = timezone.now() - silent_after
+    silent = WorkerHeartbeat.objects.filter(beat_at__lt=cutoff).exclude(worker=alive)
+    dead = list(silent.values_list("worker", flat=True))
+    if not dead:
+        return []
+    with transaction.atomic():
+        # Taken by the first live worker to see them: the others find nothing to do.
+        if not WorkerHeartbeat.objects.filter(worker__in=dead, beat_at__lt=cutoff).delete()[0]:
+            return []
+        rows = CallResult.objects.filter(state=State.SENDING, request__worker__in=dead)
+        CallResult.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).update(
+            state=State.UNKNOWN,
+            error_message=_(
+                "The worker stopped while this call was being sent: it may or may not have "
+                "been made. It is not sent again by itself."
+            ),
+            updated_at=timezone.now(),
+        )
+        OnurixRequest.objects.filter(outcome=Outcome.PENDING, worker__in=dead).update(
+            outcome=Outcome.UNKNOWN, finished_at=timezone.now()
+        )
+        campaign_ids = list(
+            Campaign.objects.filter(state__in=Campaign.SENDING_STATES, requests__worker__in=dead)
+            .distinct()
+            .values_list("pk", flat=True)
+        )
+        for campaign_id in campaign_ids:
+            transaction.on_commit(lambda pk=campaign_id: enqueue_dispatch(campaign_id=pk))
+    logger.warning("Workers %s stopped: campaigns %s handed to live workers", dead, campaign_ids)
+    return campaign_ids
 
 
 def campaigns_sweep() -> dict[str, int]:

@@ -15,8 +15,11 @@ logger = logging.getLogger(__name__)
 
 # A worker writes its heartbeat this often; after WORKER_SILENT_AFTER without one from any
 # worker, nobody is sending (pages say so, /healthz answers 503).
-HEARTBEAT_SECONDS = 5
+HEARTBEAT_SECONDS = 3
 WORKER_SILENT_AFTER = timedelta(seconds=60)
+# A worker whose heartbeat is older than this is dead (three beats missed): a live worker
+# recovers its campaigns at its next beat, so a campaign moves again within about 15 s.
+WORKER_DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 
 
 def worker_beat(*, worker: str) -> None:
@@ -39,10 +42,13 @@ class HeartbeatThread(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
+        from .dispatch import recover_dead_workers
+
         while not self._stop_event.is_set():
             try:
                 worker_beat(worker=self.worker)
-            except Exception:
+                recover_dead_workers(silent_after=WORKER_DEAD_AFTER, alive=self.worker)
+            except Exception:  # a database hiccup must not end the worker: next beat
                 logger.exception("Heartbeat of %s not written", self.worker)
                 close_old_connections()
             self._stop_event.wait(HEARTBEAT_SECONDS)
