@@ -228,14 +228,28 @@ def describe_start(start: dt.datetime, now: dt.datetime) -> str:
     local, opening = _to_bogota(now), _to_bogota(start)
     if opening <= local + dt.timedelta(minutes=1):
         return _("The calls start as soon as you launch.")
+    return _day_sentence(
+        local,
+        opening,
+        today=_("The calls start today at %(time)s (Colombian time)."),
+        tomorrow=_("The calls start tomorrow at %(time)s (Colombian time)."),
+        later=_("The calls start on %(weekday)s %(date)s at %(time)s (Colombian time)."),
+    )
+
+
+def _day_sentence(
+    local: dt.datetime, opening: dt.datetime, *, today: str, tomorrow: str, later: str
+) -> str:
+    """One of three sentences about `opening` seen from `local`: today, tomorrow, or a
+    later day (with its weekday and date); each takes %(time)s."""
     days_ahead = (opening.date() - local.date()).days
     values = {"time": _time(opening)}
     if days_ahead == 0:
-        return _("The calls start today at %(time)s (Colombian time).") % values
+        return today % values
     if days_ahead == 1:
-        return _("The calls start tomorrow at %(time)s (Colombian time).") % values
+        return tomorrow % values
     values.update(_weekday_and_date(opening))
-    return _("The calls start on %(weekday)s %(date)s at %(time)s (Colombian time).") % values
+    return later % values
 
 
 def _weekday_and_date(moment: dt.datetime) -> dict[str, str]:
@@ -253,14 +267,13 @@ def _time(moment: dt.datetime) -> str:
 
 
 def _resume_sentence(local: dt.datetime, opening: dt.datetime) -> str:
-    days_ahead = (opening.date() - local.date()).days
-    values = {"time": _time(opening)}
-    if days_ahead == 0:
-        return _("Sending resumes today at %(time)s.") % values
-    if days_ahead == 1:
-        return _("Sending resumes tomorrow at %(time)s.") % values
-    values.update(_weekday_and_date(opening))
-    return _("Sending resumes on %(weekday)s %(date)s at %(time)s.") % values
+    return _day_sentence(
+        local,
+        opening,
+        today=_("Sending resumes today at %(time)s."),
+        tomorrow=_("Sending resumes tomorrow at %(time)s."),
+        later=_("Sending resumes on %(weekday)s %(date)s at %(time)s."),
+    )
 
 
 def calling_window(

@@ -65,3 +65,16 @@ def signed_in_page(page, live_server, user):
     page.get_by_role("button", name="Iniciar sesión").click()
     page.wait_for_url(live_server.url + "/")
     return page
+
+
+@pytest.fixture
+def onurix_sandbox_settings(settings, make_sandbox):
+    """The live server talks to a fresh sandbox with credits; the journeys must not depend
+    on the day and hour the suite runs, nor on past campaigns' prices."""
+    sandbox = make_sandbox(balance=8000)
+    settings.ONURIX_BASE_URL = sandbox.url
+    settings.ONURIX_CLIENT_ID = "1000"
+    settings.ONURIX_KEY = "sandbox-key"
+    settings.CAMPAIGN_CALLING_HOURS = "always"
+    settings.ONURIX_CREDITS_PER_CALL = 1.0
+    return sandbox

@@ -13,18 +13,6 @@ MESSAGE = "Hola {nombre}, le recordamos su cita de mañana"
 
 
 @pytest.fixture
-def onurix_sandbox_settings(settings, make_sandbox):
-    sandbox = make_sandbox(balance=8000)
-    settings.ONURIX_BASE_URL = sandbox.url
-    settings.ONURIX_CLIENT_ID = "1000"
-    settings.ONURIX_KEY = "sandbox-key"
-    # The journey must not depend on the day and hour the suite runs.
-    settings.CAMPAIGN_CALLING_HOURS = "always"
-    settings.ONURIX_CREDITS_PER_CALL = 1.0
-    return sandbox
-
-
-@pytest.fixture
 def worker(onurix_sandbox_settings, settings):
     """The real background worker, as `make run` starts it, sharing the test database."""
     settings.TASKS = DB_TASKS

@@ -13,15 +13,6 @@ VIOLATION = re.compile(r"Content Security Policy|Refused to", re.IGNORECASE)
 
 
 @pytest.fixture
-def onurix_sandbox_settings(settings, make_sandbox):
-    sandbox = make_sandbox(balance=8000)
-    settings.ONURIX_BASE_URL = sandbox.url
-    settings.ONURIX_CLIENT_ID = "1000"
-    settings.ONURIX_KEY = "sandbox-key"
-    return sandbox
-
-
-@pytest.fixture
 def console(page):
     """Every console message and uncaught error of the page, as text."""
     messages: list[str] = []

@@ -20,17 +20,6 @@ FOCUS = """() => {
 }"""
 
 
-@pytest.fixture
-def onurix_sandbox_settings(settings, make_sandbox):
-    sandbox = make_sandbox(balance=8000)
-    settings.ONURIX_BASE_URL = sandbox.url
-    settings.ONURIX_CLIENT_ID = "1000"
-    settings.ONURIX_KEY = "sandbox-key"
-    settings.CAMPAIGN_CALLING_HOURS = "always"
-    settings.ONURIX_CREDITS_PER_CALL = 1.0
-    return sandbox
-
-
 def _tab_to(page, matches, *, limit=80):
     """Press Tab until `matches(focus)` holds; every stop on the way shows its focus."""
     # Until the stylesheet has loaded, the focus ring is the browser's thin default.

@@ -8,15 +8,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def onurix_sandbox_settings(settings, make_sandbox):
-    sandbox = make_sandbox(balance=8000)
-    settings.ONURIX_BASE_URL = sandbox.url
-    settings.ONURIX_CLIENT_ID = "1000"
-    settings.ONURIX_KEY = "sandbox-key"
-    return sandbox
-
-
 def test_wrong_password_says_so_in_spanish(page, live_server, user):
     page.goto(live_server.url + "/campaigns/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/campaigns/"))

@@ -20,16 +20,6 @@ State = CallResult.State
 
 
 @pytest.fixture
-def onurix_sandbox_settings(settings, make_sandbox):
-    sandbox = make_sandbox(balance=8000)
-    settings.ONURIX_BASE_URL = sandbox.url
-    settings.ONURIX_CLIENT_ID = "1000"
-    settings.ONURIX_KEY = "sandbox-key"
-    settings.CAMPAIGN_CALLING_HOURS = "always"
-    return sandbox
-
-
-@pytest.fixture
 def finished_campaign():
     now = timezone.now()
     campaign = make_campaign(

@@ -49,16 +49,6 @@ SCROLLING_CARD_TABLES = """
 
 
 @pytest.fixture
-def onurix_sandbox_settings(settings, make_sandbox):
-    sandbox = make_sandbox(balance=8000)
-    settings.ONURIX_BASE_URL = sandbox.url
-    settings.ONURIX_CLIENT_ID = "1000"
-    settings.ONURIX_KEY = "sandbox-key"
-    settings.CAMPAIGN_CALLING_HOURS = "always"
-    return sandbox
-
-
-@pytest.fixture
 def pages(onurix_sandbox_settings) -> dict[str, str]:
     """Every page of the app, by name, over realistic data: the long names, long errors and
     many states that stretch pages."""
