@@ -1,0 +1,11 @@
+"""Copies, templates, balance alerts, block-phone, national registry (issue 15)."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("campaigns", "0022_contact_import_limits"),
+    ]
+
+    operations = []
