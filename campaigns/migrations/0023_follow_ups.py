@@ -1,4 +1,4 @@
-"""Copies, templates, balance alerts, block-phone, national registry (issue 15)."""
+"""Campaign copies and templates, credit caps and balance alerts (issue 15)."""
 
 from django.db import migrations
 
