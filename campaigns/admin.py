@@ -147,11 +147,40 @@ class ContactAdmin(admin.ModelAdmin):
         )
 
 
+class _PrivateFile:
+    """A stored file as ClearableFileInput shows it, linked to the view that checks the
+    role instead of a /media/ URL (none is served)."""
+
+    def __init__(self, name: str, url: str):
+        self.name, self.url = name, url
+
+    def __str__(self):
+        return self.name.rsplit("/", 1)[-1]
+
+
+class PrivateFileInput(forms.ClearableFileInput):
+    def __init__(self, *, url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.private_url = url
+
+    def format_value(self, value):
+        if self.is_initial(value):
+            return _PrivateFile(value.name, self.private_url)
+        return super().format_value(value)
+
+
 @admin.register(AudioCode)
 class AudioCodeAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "audio_file", "created_at"]
     search_fields = ["name", "code", "notes"]
     readonly_fields = ["created_at", "updated_at"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "audio_file" in form.base_fields:
+            url = reverse("audio_code_file", args=[obj.pk])
+            form.base_fields["audio_file"].widget = PrivateFileInput(url=url)
+        return form
 
 
 class CampaignAdminForm(forms.ModelForm):
@@ -318,6 +347,18 @@ class ContactImportAdmin(ReadOnlyAdmin):
 @admin.register(models.WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["worker", "started_at", "beat_at"]
+
+
+@admin.register(models.OnurixSlot)
+class OnurixSlotAdmin(ReadOnlyAdmin):
+    """The account's request slots (services/limiter.py): who is sending right now."""
+
+    list_display = ["number", "holder", "worker", "lease_until"]
+
+
+@admin.register(models.OnurixPace)
+class OnurixPaceAdmin(ReadOnlyAdmin):
+    list_display = ["id", "next_at"]
 
 
 @admin.register(DoNotCallChange)

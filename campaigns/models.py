@@ -761,3 +761,38 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return self.worker
+
+
+class OnurixSlot(models.Model):
+    """One of the ONURIX_CONCURRENCY `call/send` requests the Onurix account may have in
+    flight at once, shared by every worker on every server (services/limiter.py). A free
+    slot has no holder; a held one names the batch and the worker sending it, and a lease
+    after which a silent holder's slot is taken back."""
+
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    holder = models.CharField(_("held by batch"), max_length=64, blank=True, default="")
+    worker = models.CharField(_("worker"), max_length=100, blank=True, default="")
+    lease_until = models.DateTimeField(_("held until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Onurix request slot")
+        verbose_name_plural = _("Onurix request slots")
+
+    def __str__(self):
+        return str(self.number)
+
+
+class OnurixPace(models.Model):
+    """When the account's next `call/send` may start, under ONURIX_MAX_REQUESTS_PER_SECOND:
+    one row, moved forward by one interval for each request any worker makes
+    (services/limiter.py). Seconds since the epoch, read from the database's clock on
+    PostgreSQL so that servers with skewed clocks share one pace."""
+
+    next_at = models.FloatField(_("next request at"), default=0)
+
+    class Meta:
+        verbose_name = _("Onurix request pace")
+        verbose_name_plural = _("Onurix request pace")
+
+    def __str__(self):
+        return str(self.next_at)

@@ -255,6 +255,9 @@ class SandboxState:
         self._pending: list[tuple[float, int, CallRecord]] = []
         self._index = itertools.count()
         self._faults = random.Random(self._config.seed)
+        self._traffic: list[list] = []  # [path, arrived, finished], wall-clock seconds
+        self._in_flight = 0
+        self._max_in_flight = 0
 
     # -- inspection, for tests and the /_sandbox endpoints ---------------------------------
 
@@ -295,6 +298,33 @@ class SandboxState:
             ],
             "count": len(calls),
         }
+
+    # The API traffic as Onurix would see it, to check a client's rate and concurrency:
+    # when each request arrived and was answered, and the most in flight at once.
+    TRAFFIC_KEPT = 200_000
+
+    def request_began(self, path: str) -> list:
+        with self._lock:
+            entry = [path, time.time(), None]
+            if len(self._traffic) >= self.TRAFFIC_KEPT:
+                del self._traffic[: self.TRAFFIC_KEPT // 2]
+            self._traffic.append(entry)
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+            return entry
+
+    def request_ended(self, entry: list) -> None:
+        with self._lock:
+            entry[2] = time.time()
+            self._in_flight -= 1
+
+    def traffic_summary(self) -> dict[str, object]:
+        with self._lock:
+            requests = [
+                {"path": path, "arrived": arrived, "finished": finished}
+                for path, arrived, finished in self._traffic
+            ]
+            return {"requests": requests, "max_in_flight": self._max_in_flight}
 
     def reset(self) -> None:
         """Forget calls and dispatches, restore the configured balance and fault sequence."""

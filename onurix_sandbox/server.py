@@ -21,6 +21,9 @@ Inspection endpoints, without auth, for tests and benchmarks:
   (``{"error_520_rate": 1.0}``, ``{"dialect": "phones_plus,states_caps"}``,
   ``{"ip_blocked": true}``). The answer is ``{"config": {...}}`` with ``dialect`` normalised.
   The key is never shown.
+- ``GET /_sandbox/traffic``: ``{"requests": [{"path", "arrived", "finished"}],
+  "max_in_flight"}``: every API request's arrival and answer (seconds since the epoch) and
+  the most requests in flight at once, to check a client's rate and concurrency.
 - ``GET /_sandbox/health``: ``{"ok": true}``.
 
 Faults, drawn per ``/api/v1`` request from a generator seeded with ``seed``:
@@ -39,6 +42,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -176,6 +180,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- /api/v1 ---------------------------------------------------------------------------
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
+        entry = self.server.state.request_began(path.rstrip("/"))
+        try:
+            self._api_answer(method, path, query, body)
+        finally:
+            self.server.state.request_ended(entry)
+
+    def _api_answer(self, method: str, path: str, query: str, body: bytes) -> None:
         state, stopping = self.server.state, self.server.stopping
         dialect = state.dialect
         route = _API_ROUTES.get(path.rstrip("/"))
@@ -220,6 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"ok": True})
         elif path == "/_sandbox/calls" and method == "GET":
             self._send_json(200, state.calls_summary())
+        elif path == "/_sandbox/traffic" and method == "GET":
+            self._send_json(200, state.traffic_summary())
         elif path == "/_sandbox/reset" and method == "POST":
             state.reset()
             self._send_json(200, {"ok": True})
@@ -251,6 +264,14 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        """A client that went away mid-request (a killed worker) is not the sandbox's
+        error: a debug line, not a traceback on stderr."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("connection %s: the client went away", client_address[0])
+            return
+        super().handle_error(request, client_address)
 
     def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         with self._open_lock:

@@ -12,7 +12,9 @@ from campaigns.models import (
     CampaignTotals,
     ContactImport,
     DoNotCallChange,
+    OnurixPace,
     OnurixRequest,
+    OnurixSlot,
     TestCall,
     WorkerHeartbeat,
 )
@@ -31,7 +33,9 @@ READ_ONLY_MODELS = {
     CallResult,
     ContactImport,
     DoNotCallChange,
+    OnurixPace,
     OnurixRequest,
+    OnurixSlot,
     TestCall,
     WorkerHeartbeat,
 }

@@ -140,3 +140,13 @@ def test_audio_that_hides_html_is_served_as_audio_never_as_html(client, read_onl
     assert response["Content-Type"] == "audio/mpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == 'inline; filename="evilhtml.mp3"'
+
+
+def test_the_admin_links_an_audio_file_to_the_checked_view_not_to_media(admin_client):
+    audio = _audio_with_file("saludo.wav", _wav_bytes())
+    page = admin_client.get(reverse("admin:campaigns_audiocode_change", args=[audio.pk]))
+    assert page.status_code == 200
+    checked = reverse("audio_code_file", args=[audio.pk])
+    assert f'href="{checked}"' in page.text
+    assert _media_url(audio.audio_file.name) not in page.text
+    assert admin_client.get(checked).status_code == 200

@@ -44,14 +44,14 @@ def test_production_refuses_each_unsafe_setting(unsafe, check_id):
     assert "Set " in result.stderr  # each error says what to set
 
 
-def _load_wsgi(**environment):
+def _load_server(module, **environment):
     clean = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("DJANGO_", "ONURIX_")) and name != "DATABASE_URL"
     }
     return subprocess.run(
-        [sys.executable, "-c", "import onurix_site.wsgi"],
+        [sys.executable, "-c", f"import onurix_site.{module}"],
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
@@ -60,15 +60,17 @@ def _load_wsgi(**environment):
     )
 
 
-def test_the_web_server_refuses_to_start_with_unsafe_settings():
-    result = _load_wsgi(**{**SAFE_PRODUCTION, "ONURIX_KEY": "sandbox-key"})
+@pytest.mark.parametrize("module", ["wsgi", "asgi"])
+def test_the_web_server_refuses_to_start_with_unsafe_settings(module):
+    result = _load_server(module, **{**SAFE_PRODUCTION, "ONURIX_KEY": "sandbox-key"})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "onurix.E003" in result.stderr
 
 
-def test_the_web_server_starts_with_safe_settings():
-    result = _load_wsgi(**SAFE_PRODUCTION)
+@pytest.mark.parametrize("module", ["wsgi", "asgi"])
+def test_the_web_server_starts_with_safe_settings(module):
+    result = _load_server(module, **SAFE_PRODUCTION)
     assert result.returncode == 0, result.stderr
 
 

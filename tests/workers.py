@@ -35,6 +35,7 @@ def worker_environment(*, onurix_url: str, **extra: str) -> dict[str, str]:
         "CAMPAIGN_CALLING_HOURS": settings.CAMPAIGN_CALLING_HOURS,
         "ONURIX_BATCH_SIZE": str(settings.ONURIX_BATCH_SIZE),
         "ONURIX_CONCURRENCY": str(settings.ONURIX_CONCURRENCY),
+        "ONURIX_MAX_REQUESTS_PER_SECOND": str(settings.ONURIX_MAX_REQUESTS_PER_SECOND),
         "ONURIX_CIRCUIT_BREAKER_THRESHOLD": str(settings.ONURIX_CIRCUIT_BREAKER_THRESHOLD),
         "ONURIX_STALE_SENDING_SECONDS": str(settings.ONURIX_STALE_SENDING_SECONDS),
         "CAMPAIGN_SWEEP_QUIET_SECONDS": str(settings.CAMPAIGN_SWEEP_QUIET_SECONDS),

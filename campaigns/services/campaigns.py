@@ -39,6 +39,7 @@ from ..personalisation import (
 )
 from ..phones import parse_phone_list
 from ..selectors import credits_per_call_estimate, resendable_unknown
+from . import limiter
 from .onurix_health import OnurixHealth, onurix_health
 from .sending import record_request, send_phones
 
@@ -606,6 +607,7 @@ def campaign_test_call(*, campaign: Campaign, phone: str, user) -> TestCall:
     test_call = TestCall.objects.create(
         campaign=campaign, phone=phone, requested_by=user, request=request
     )
+    limiter.pace_wait()  # the account's requests per second hold for test calls too
     outcome = send_phones(campaign=campaign, phones=[phone], message=message)
     record_request(request=request, outcome=outcome)
     item = outcome.calls.get(phone)

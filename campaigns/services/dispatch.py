@@ -16,7 +16,10 @@ Reliability rules, in order of importance:
 - what comes back is matched to the requested phones by meaning (onurix.match_calls); an
   accepted phone Onurix did not list stays sent with the dispatch id, its state read by
   polling, never re-sent;
-- no database transaction is open while Onurix is called.
+- no database transaction is open while Onurix is called;
+- the account's limits hold across every worker on every server (services/limiter.py): a
+  batch is claimed only with one of ONURIX_CONCURRENCY request slots, and each request
+  waits for its turn under ONURIX_MAX_REQUESTS_PER_SECOND.
 """
 
 import logging
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +42,9 @@ from ..bulk_sql import fit, update_rows
 from ..calling_hours import CallingWindow
 from ..models import CallResult, Campaign, Contact, OnurixRequest, WorkerHeartbeat
 from ..onurix_states import map_onurix_state
+from . import limiter
 from .campaigns import campaign_window, enqueue_dispatch
+from .limiter import stale_after
 from .onurix_health import onurix_health
 from .polling import campaigns_to_poll, enqueue_poll, test_calls_poll
 from .sending import SendOutcome, record_request, send_phones
@@ -55,12 +60,6 @@ def worker_name() -> str:
 Outcome = OnurixRequest.Outcome
 State = CallResult.State
 ERROR_MESSAGE = CallResult._meta.get_field("error_message")
-
-
-def stale_after() -> timedelta:
-    """How long a phone may stay in sending before its worker is presumed dead."""
-    seconds = float(settings.ONURIX_STALE_SENDING_SECONDS)
-    return timedelta(seconds=seconds or 2 * float(settings.ONURIX_TIMEOUT) + 30)
 
 
 def recover_stale_sending(*, campaign: Campaign | None = None) -> int:
@@ -81,6 +80,11 @@ def _recover_stale_sending(*, campaign: Campaign | None = None) -> tuple[list[in
         requests = requests.filter(campaign=campaign)
     with transaction.atomic():
         rows = list(stale.values_list("pk", "campaign_id"))
+        # Their batches' request slots: a worker that died without a heartbeat (a plain
+        # db_worker) gives them back here at the latest.
+        limiter.slots_release_for(
+            holders=set(stale.values_list("claim_token", flat=True).distinct())
+        )
         CallResult.objects.filter(
             pk__in=[pk for pk, _campaign in rows], state=State.SENDING
         ).update(
@@ -103,6 +107,7 @@ class Batch:
     request: OnurixRequest
     message: str
     rows: list[tuple[int, str]]  # (result id, phone)
+    start_at: float | None = None  # its turn under the pace (time.monotonic()), if any
 
 
 @dataclass
@@ -115,6 +120,9 @@ class Attempt:
     outcome: SendOutcome | None = None  # None: not sent (the refusal breaker tripped)
     split: bool = False  # refused, and its halves were sent instead
 
+
+# How often a worker whose every request slot is held by others looks for a free one.
+SLOT_POLL_SECONDS = 0.05
 
 # Halvings of a refused request: 2**6 = 64 covers the largest batch (50) down to one phone.
 MAX_SPLIT_DEPTH = 6
@@ -139,25 +147,6 @@ class RefusalBreaker:
     @property
     def tripped(self) -> bool:
         return self.in_a_row >= self.threshold
-
-
-class Throttle:
-    """At most `rate` requests a second across the threads of one worker (0: no limit)."""
-
-    def __init__(self, rate: float):
-        self._interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self._interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-        if start > now:
-            time.sleep(start - now)
 
 
 def campaign_dispatch(*, campaign_id: int, max_seconds: float | None = None) -> str:
@@ -194,7 +183,8 @@ class _Dispatcher:
         self.breaker_threshold = max(1, int(settings.ONURIX_CIRCUIT_BREAKER_THRESHOLD))
         self.refusals = RefusalBreaker(max(1, int(settings.ONURIX_REFUSAL_BREAKER)))
         self.last_refusal = ""
-        self.throttle = Throttle(float(settings.ONURIX_MAX_REQUESTS_PER_SECOND))
+        self.worker = worker_name()
+        self.renewed_at = time.monotonic()
         self.deadline = time.monotonic() + max_seconds if max_seconds else None
         self.unknown_in_a_row = 0
 
@@ -203,6 +193,7 @@ class _Dispatcher:
         in_flight: dict[Future, Batch] = {}
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="dispatch") as pool:
             while True:
+                busy = False  # every request slot of the account is held
                 while stop is None and len(in_flight) < self.concurrency:
                     if self.deadline is not None and time.monotonic() > self.deadline:
                         stop = "yielded"
@@ -210,19 +201,34 @@ class _Dispatcher:
                     if self.refusals.tripped:
                         break
                     batch = self._claim()
+                    if batch == "busy":
+                        busy = True
+                        break
                     if not isinstance(batch, Batch):
                         stop = batch  # a reason to stop, or None: nothing left to claim
                         break
                     in_flight[pool.submit(self._send, batch)] = batch
                 if not in_flight:
+                    if busy:  # other workers hold every slot: try again shortly
+                        time.sleep(SLOT_POLL_SECONDS)
+                        continue
                     break
-                done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+                done, _pending = wait(
+                    in_flight,
+                    timeout=SLOT_POLL_SECONDS if busy else self._renew_in(),
+                    return_when=FIRST_COMPLETED,
+                )
+                self._renew_slots(in_flight.values())
                 for future in done:
                     batch = in_flight.pop(future)
                     # All database writes happen here, in one thread: pool threads only
-                    # talk HTTP, so SQLite never has writers queueing on its busy lock.
-                    for attempt in self._record_attempts(batch, future.result()):
-                        stop = self._after(attempt.outcome) or stop
+                    # talk HTTP (and take their turn under the pace), so SQLite never has
+                    # writers queueing on its busy lock.
+                    try:
+                        for attempt in self._record_attempts(batch, future.result()):
+                            stop = self._after(attempt.outcome) or stop
+                    finally:
+                        limiter.slot_release(holder=batch.token)
                 if self.refusals.tripped and not in_flight:
                     self._pause(self._refusal_pause_message(), Campaign.PauseReason.REFUSED)
                     stop = "paused"
@@ -230,11 +236,24 @@ class _Dispatcher:
 
     # -- claiming -------------------------------------------------------------------------
 
+    def _renew_in(self) -> float:
+        return limiter.slot_lease().total_seconds() / 3
+
+    def _renew_slots(self, batches) -> None:
+        """Keep the slots of long batches (retries, refused batches split in halves)."""
+        if time.monotonic() - self.renewed_at < self._renew_in():
+            return
+        self.renewed_at = time.monotonic()
+        for batch in batches:
+            limiter.slot_renew(holder=batch.token)
+
     def _claim(self) -> Batch | str | None:
-        """Take the next phones that share a message, in a committed transaction.
+        """Take the next phones that share a message, in a committed transaction, with
+        one of the account's request slots.
 
         Returns the batch; or why to stop ("stopped": the campaign may no longer send,
-        "waiting": the calling window closed); or None when nothing is left to claim.
+        "waiting": the calling window closed); "busy" when every request slot is held; or
+        None when nothing is left to claim.
         """
         queued = CallResult.objects.filter(campaign=self.campaign, state=State.QUEUED)
         conflicts = 0
@@ -257,6 +276,10 @@ class _Dispatcher:
                 now = timezone.now()
                 if not self.window.is_open(now):
                     return "waiting"
+                # One of the account's request slots first: when other workers hold
+                # them all, this claim costs no more than this.
+                if not limiter.slot_acquire(holder=token, worker=self.worker):
+                    return "busy"
                 candidates = queued.order_by("id")
                 if connection.features.has_select_for_update_skip_locked:
                     candidates = candidates.select_for_update(skip_locked=True)
@@ -264,8 +287,10 @@ class _Dispatcher:
                     candidates.values_list("id", "message_text", "phone")[: self.batch_size]
                 )
                 if not rows:
+                    limiter.slot_release(holder=token)
                     return None
                 if _exclude_do_not_call_now(rows, now):
+                    limiter.slot_release(holder=token)
                     continue  # those rows are excluded now; claim the next ones
                 message = rows[0][1]
                 ids = [pk for pk, text, _phone in rows if text == message]
@@ -278,6 +303,7 @@ class _Dispatcher:
                     updated_at=now,
                 )
                 if not claimed:
+                    limiter.slot_release(holder=token)
                     conflicts += 1
                     continue
                 mine = CallResult.objects.filter(claim_token=token)
@@ -287,10 +313,13 @@ class _Dispatcher:
                     kind=OnurixRequest.Kind.SEND,
                     phones=",".join(phone for _pk, phone in phones),
                     phone_count=len(phones),
-                    worker=worker_name(),
+                    worker=self.worker,
                 )
                 mine.update(request=request)
-            return Batch(token=token, request=request, message=message, rows=phones)
+            # Its turn under the account's requests per second, taken once the claim is
+            # committed (the pace's row is not held while the campaign's is).
+            start_at = limiter.pace_reserve()
+            return Batch(token, request, message, phones, start_at)
         return None
 
     # -- sending (in a pool thread: HTTP only, no database) ------------------------------
@@ -300,23 +329,29 @@ class _Dispatcher:
         as a whole (breadth first, so an accepted half resets the refusal count before
         the refused one is split again)."""
         attempts = [Attempt([phone for _pk, phone in batch.rows], depth=0)]
-        for attempt in attempts:  # grows while it runs
-            if self.refusals.tripped:
-                continue  # left unsent: queued again
-            attempt.outcome = self._send_phones(attempt.phones, batch.message)
-            self.refusals.record(attempt.outcome)
-            phones = attempt.phones
-            splittable = len(phones) > 1 and attempt.depth < MAX_SPLIT_DEPTH
-            if attempt.outcome.refused_whole and splittable:
-                attempt.split = True
-                middle = (len(phones) + 1) // 2
-                attempts.append(Attempt(phones[:middle], attempt.depth + 1))
-                attempts.append(Attempt(phones[middle:], attempt.depth + 1))
+        try:
+            for attempt in attempts:  # grows while it runs
+                if self.refusals.tripped:
+                    continue  # left unsent: queued again
+                start_at = batch.start_at if attempt is attempts[0] else None
+                attempt.outcome = self._send_phones(attempt.phones, batch.message, start_at)
+                self.refusals.record(attempt.outcome)
+                phones = attempt.phones
+                splittable = len(phones) > 1 and attempt.depth < MAX_SPLIT_DEPTH
+                if attempt.outcome.refused_whole and splittable:
+                    attempt.split = True
+                    middle = (len(phones) + 1) // 2
+                    attempts.append(Attempt(phones[:middle], attempt.depth + 1))
+                    attempts.append(Attempt(phones[middle:], attempt.depth + 1))
+        finally:
+            # The pace's row (a late start, a retry, a half) is this thread's only
+            # database use: no connection is left behind when the pool's threads end.
+            connections.close_all()
         return attempts
 
-    def _send_phones(self, phones: list[str], message: str) -> SendOutcome:
+    def _send_phones(self, phones: list[str], message: str, start_at: float | None) -> SendOutcome:
         for attempt in range(self.retries + 1):
-            self.throttle.wait()
+            limiter.pace_wait(start_at=start_at if attempt == 0 else None)
             outcome = send_phones(campaign=self.campaign, phones=phones, message=message)
             if outcome.outcome != Outcome.NOT_REACHED or attempt == self.retries:
                 break
@@ -348,7 +383,7 @@ class _Dispatcher:
             kind=OnurixRequest.Kind.SEND,
             phones=",".join(attempt.phones),
             phone_count=len(attempt.phones),
-            worker=worker_name(),
+            worker=self.worker,
         )
 
     def _record(self, attempt: Attempt, ids: list[int], request: OnurixRequest) -> None:
@@ -567,6 +602,7 @@ def recover_dead_workers(*, silent_after: timedelta, alive: str = "") -> list[in
         OnurixRequest.objects.filter(outcome=Outcome.PENDING, worker__in=dead).update(
             outcome=Outcome.UNKNOWN, finished_at=timezone.now()
         )
+        limiter.slots_release_of(workers=dead)
         campaign_ids = list(
             Campaign.objects.filter(state__in=Campaign.SENDING_STATES, requests__worker__in=dead)
             .distinct()
