@@ -40,17 +40,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def busiest_second(arrivals: list[float]) -> int:
-    """The most requests that arrived within any one second (a sliding window)."""
-    arrivals = sorted(arrivals)
-    most, start = 0, 0
-    for end, at in enumerate(arrivals):
-        while at - arrivals[start] >= 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
 def start_sandbox(port: int, latency: float) -> subprocess.Popen:
     process = subprocess.Popen(
         [
@@ -280,6 +269,8 @@ def shared_limit(args, port: int, workdir: Path) -> None:
             worker.wait(timeout=30)
         sandbox.terminate()
         sandbox.wait(timeout=10)
+
+    from onurix_sandbox.api import busiest_second
 
     sends = sorted(r["arrived"] for r in traffic["requests"] if r["path"] == "/call/send")
     elapsed = sends[-1] - sends[0]

@@ -3,23 +3,30 @@
 Generates semicolon-separated Windows-1252 CSV files (mixed phone formats, accents, about
 1% invalid phones, some duplicates), then on a fresh temporary SQLite database each time:
 
-* our import (`contact_import` with a group) at 20,000 and 100,000 rows (or --rows), to
-  show memory does not grow with the file;
-* a re-import of the largest file (every phone known: fetch, compare, nothing to write);
+* our import (`import_file` with a group) at 20,000 and 100,000 rows (or --rows), to
+  show memory does not grow with the file, --runs times each (median), with the CPU
+  seconds of this process and, on a PostgreSQL server on this machine, of its server
+  process (wall time on a shared machine varies; CPU seconds much less);
+* a re-import of the largest file (every phone known: fetch, compare, add to a group);
 * the naive way (one `get_or_create` and one `groups.add` per row) on --naive-rows rows,
-  extrapolated to rows per second.
+  extrapolated to rows per second;
+* with --profile, cProfile's top entries of one import of the largest file.
 
     .venv/bin/python bench/import_contacts.py
-    .venv/bin/python bench/import_contacts.py --rows 20000 100000 --naive-rows 5000
+    .venv/bin/python bench/import_contacts.py --rows 20000 100000 --naive-rows 5000 --profile
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import random
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -104,17 +111,62 @@ def traced(function) -> float:
     return peak / 1024 / 1024
 
 
+def server_pid() -> int | None:
+    """The PostgreSQL server process of our connection, if it runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return pid if Path(f"/proc/{pid}/stat").exists() else None
+
+
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user and system) of process `pid` so far; 0 if unknown."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(function):
+    """Run `function`; return (its result, wall seconds, our CPU seconds, server CPU)."""
+    pid = server_pid()
+    ours_before, server_before = time.process_time(), process_cpu(pid)
+    result, seconds = timed(function)
+    return (
+        result,
+        seconds,
+        time.process_time() - ours_before,
+        process_cpu(pid) - server_before,
+    )
+
+
+def profiled(function, top: int) -> str:
+    """Run `function` under cProfile; return its `top` entries by own time."""
+    profile = cProfile.Profile()
+    profile.runcall(function)
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).strip_dirs().sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
 def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def ours(path: Path, group_name: str):
-    from campaigns.contact_import import contact_import, guess_mapping, open_table
+    from campaigns.contact_import import guess_mapping, import_file, open_table
     from campaigns.models import ContactGroup
 
     group = ContactGroup.objects.create(name=group_name)
     mapping = guess_mapping(open_table(path, filename=path.name).headers)
-    return contact_import(path=path, filename=path.name, mapping=mapping, group=group)
+    return import_file(path=path, filename=path.name, mapping=mapping, group=group)
 
 
 def naive(path: Path, rows: int) -> int:
@@ -168,6 +220,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--naive-rows", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per size (median)")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print cProfile's top N entries"
+    )
     parser.add_argument(
         "--database-url", default="", help="postgres://... to run on (emptied); SQLite if unset"
     )
@@ -192,24 +248,38 @@ def main() -> None:
         write_csv(path, rows)
         fresh_database(directory, f"ours-{rows}-traced")
         peak = traced(lambda path=path: ours(path, "bench"))
-        fresh_database(directory, f"ours-{rows}")
-        report, seconds = timed(lambda path=path: ours(path, "bench"))
-        results[rows] = rows / seconds
+        runs = []
+        for run in range(options.runs):
+            fresh_database(directory, f"ours-{rows}-{run}")
+            report, seconds, cpu, server_cpu = measured(lambda path=path: ours(path, "bench"))
+            runs.append(seconds)
+            print(
+                f"ours, {rows:>7,} rows ({path.stat().st_size / 1e6:.1f} MB), run {run + 1}: "
+                f"{seconds:6.2f} s, {rows / seconds:>9,.0f} rows/s; CPU seconds: ours "
+                f"{cpu:.2f}, server {server_cpu:.2f}; created {report.created:,}, skipped "
+                f"{report.skipped:,} (invalid and duplicates), added to group "
+                f"{report.added_to_group:,}"
+            )
+        results[rows] = rows / statistics.median(runs)
         print(
-            f"ours, {rows:>7,} rows ({path.stat().st_size / 1e6:.1f} MB): {seconds:6.2f} s, "
-            f"{rows / seconds:>9,.0f} rows/s, tracemalloc peak {peak:6.1f} MB; "
-            f"created {report.created:,}, skipped {report.skipped:,} "
-            f"(invalid and duplicates), added to group {report.added_to_group:,}"
+            f"ours, {rows:>7,} rows: median of {len(runs)} {results[rows]:,.0f} rows/s, "
+            f"tracemalloc peak {peak:.1f} MB"
         )
 
     largest = max(options.rows)
     path = directory / f"contacts-{largest}.csv"
-    report, seconds = timed(lambda: ours(path, "bench again"))
+    report, seconds, cpu, server_cpu = measured(lambda: ours(path, "bench again"))
     print(
         f"ours, re-import of {largest:,} known rows: {seconds:6.2f} s, "
-        f"{largest / seconds:>9,.0f} rows/s; "
-        f"unchanged {report.unchanged:,}, added to group {report.added_to_group:,}"
+        f"{largest / seconds:>9,.0f} rows/s; CPU seconds: ours {cpu:.2f}, server "
+        f"{server_cpu:.2f}; unchanged {report.unchanged:,}, added to group "
+        f"{report.added_to_group:,}"
     )
+
+    if options.profile:
+        fresh_database(directory, "profiled")
+        print(f"profile of one import of {largest:,} rows (cProfile slows Python):")
+        print(profiled(lambda: ours(path, "bench"), options.profile))
 
     fresh_database(directory, "naive")
     done, seconds = timed(lambda: naive(path, options.naive_rows))

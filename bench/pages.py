@@ -6,8 +6,12 @@ page repeatedly through Django's test client (no network, no browser: server tim
 and prints the median and 95th percentile time and the query count. Also streams the
 results CSV export and reports its time and peak Python memory (tracemalloc).
 
+With --report-results N (and --report-campaigns C), also seeds N more results across C
+finished campaigns (sent over the last 30 days, in the legal hours, some audio, some
+without voicemail, in the 20 groups) and times the reports page and its exports.
+
 Usage: .venv/bin/python bench/pages.py [--rows 100000] [--repeat 30]
-       [--database-url postgres://...]
+       [--report-results 1000000 --report-campaigns 200] [--database-url postgres://...]
 """
 
 import argparse
@@ -96,11 +100,63 @@ def seed(rows: int) -> int:
     return campaign.pk
 
 
+def seed_reports(results: int, campaigns: int) -> None:
+    """`results` results across `campaigns` finished campaigns, in bulk (the triggers keep
+    the campaign totals and the report cells as the rows go in)."""
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.models import AudioCode, CallResult, Campaign, ContactGroup
+
+    rng = random.Random(11)
+    groups = list(ContactGroup.objects.order_by("pk"))
+    audio = AudioCode.objects.create(code="bench-audio", name="Bench")
+    now = timezone.localtime()
+    states = ["answered"] * 5 + ["failed"] * 2 + ["unknown", "sent"]
+    per_campaign = results // campaigns
+    for number in range(campaigns):
+        uses_audio = number % 4 == 0
+        campaign = Campaign.objects.create(
+            name=f"Campaña {number:03d}",
+            voice="" if uses_audio else "Mariana",
+            message="" if uses_audio else "Hola {nombre}, le recordamos su cita.",
+            audio_code=audio if uses_audio else None,
+            leave_voicemail=number % 3 != 0,
+            state=Campaign.State.FINISHED,
+        )
+        campaign.groups.add(groups[number % len(groups)])
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=number % 30)
+        rows = []
+        for index in range(per_campaign):
+            state = rng.choice(states)
+            rows.append(
+                CallResult(
+                    campaign=campaign,
+                    phone=f"5731{number:03d}{index:06d}",
+                    state=state,
+                    call_id=f"r{number}-{index}",
+                    dispatch_id=f"r{number}-{index // 50}",
+                    credits=1,
+                    credits_refunded=1 if state == "failed" and index % 2 else 0,
+                    onurix_state="Rechazado" if state == "failed" else "",
+                    sent_at=day + timedelta(hours=7 + index % 12, minutes=index % 60),
+                )
+            )
+            if len(rows) == 10_000:
+                CallResult.objects.bulk_create(rows)
+                rows = []
+        CallResult.objects.bulk_create(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--report-results", type=int, default=0)
+    parser.add_argument("--report-campaigns", type=int, default=200)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
@@ -142,6 +198,14 @@ def main() -> None:
         f"in {time.perf_counter() - started:.1f} s on {connection.vendor}"
     )
 
+    if args.report_results:
+        started = time.perf_counter()
+        seed_reports(args.report_results, args.report_campaigns)
+        print(
+            f"seeded {args.report_results:,} more results across {args.report_campaigns} "
+            f"campaigns in {time.perf_counter() - started:.1f} s"
+        )
+
     from django.contrib.auth import get_user_model
 
     client = Client()
@@ -166,6 +230,19 @@ def main() -> None:
         ),
         ("results, search", f"/campaigns/{campaign_id}/results/", {"q": "Núñez", "htmx": 1}),
     ]
+    if args.report_results:
+        from campaigns.models import Campaign
+
+        some = list(Campaign.objects.order_by("pk").values_list("pk", flat=True)[1:11])
+        pages += [
+            ("reports, 30 days", "/reports/", {}),
+            ("reports, 1 group", "/reports/", {"groups": group_id}),
+            ("reports, 10 campaigns", "/reports/", {"campaigns": some}),
+            ("reports, sorted by cost", "/reports/", {"sort": "-cost_per_answered"}),
+            ("reports, 1 year", "/reports/", {"from": "2026-01-01", "to": "2026-12-31"}),
+            ("reports, campaigns csv", "/reports/export.csv", {"table": "campaigns"}),
+            ("reports, hours xlsx", "/reports/export.xlsx", {"table": "hours"}),
+        ]
     print(f"\n{'page':<26}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
     for label, url, params in pages:
         timings = []
@@ -176,6 +253,8 @@ def main() -> None:
                 headers = {"HX-Request": "true"} if "htmx" in params else {}
                 response = client.get(url, query, headers=headers)
                 timings.append((time.perf_counter() - begin) * 1000)
+            if response.streaming:
+                b"".join(response.streaming_content)
             assert response.status_code == 200, (url, response.status_code)
         print(
             f"{label:<26}{statistics.median(timings):>10.1f}{percentile(timings, 0.95):>9.1f}"
@@ -197,6 +276,15 @@ def main() -> None:
         f"\nresults CSV export: {size / 1e6:.1f} MB, {args.rows:,} rows in {elapsed:.2f} s "
         f"({args.rows / elapsed:,.0f} rows/s), peak Python memory {peak / 1e6:.1f} MB"
     )
+
+    if args.report_results:
+        begin = time.perf_counter()
+        response = client.get("/reports/reconciliation.csv")
+        size = sum(len(chunk) for chunk in response.streaming_content)
+        print(
+            f"reconciliation CSV export (30 days): {size / 1e6:.1f} MB "
+            f"in {time.perf_counter() - begin:.2f} s"
+        )
 
 
 if __name__ == "__main__":

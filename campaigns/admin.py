@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from . import models, roles, selectors, services
 from .models import (
+    ActivityEntry,
     AudioCode,
     CallResult,
     Campaign,
@@ -21,8 +22,9 @@ from .models import (
     OnurixRequest,
     TestCall,
 )
+from .services.activity import recording_m2m_change
 from .text import clean_json
-from .views.common import with_calls_cancelled
+from .views.common import blocks_queued_text, with_calls_cancelled
 
 admin.site.site_header = _("Onurix Campaigns administration")
 admin.site.site_title = _("Onurix Campaigns")
@@ -45,6 +47,14 @@ class ContactGroupAdmin(admin.ModelAdmin):
     def member_count(self, obj):
         return obj.member_count
 
+    # Deletions go through the service, which records them in the activity log.
+    def delete_model(self, request, obj):
+        services.group_delete(group=obj)
+
+    def delete_queryset(self, request, queryset):
+        for group in queryset:
+            services.group_delete(group=group)
+
 
 class ContactAdminForm(forms.ModelForm):
     class Meta:
@@ -60,7 +70,7 @@ class DoNotCallChangeInline(admin.TabularInline):
     """The contact's do-not-call history, as the contact page shows it: never edited."""
 
     model = DoNotCallChange
-    fields = ["created_at", "do_not_call", "reason", "source", "changed_by"]
+    fields = ["created_at", "do_not_call", "reason", "source", "changed_by", "onurix_block"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -93,16 +103,24 @@ class ContactAdmin(admin.ModelAdmin):
     inlines = [DoNotCallChangeInline]
     list_per_page = 50
     show_full_result_count = False
-    actions = ["mark_do_not_call", "add_to_group"]
+    actions = ["mark_do_not_call", "mark_do_not_call_and_block", "add_to_group"]
+
+    # Deletions go through the service, which records them in the activity log.
+    def delete_model(self, request, obj):
+        services.contacts_delete(contacts=Contact.objects.filter(pk=obj.pk), user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.contacts_delete(contacts=queryset, user=request.user)
 
     @admin.action(description=_("Mark selected contacts do-not-call"))
-    def mark_do_not_call(self, request, queryset):
+    def mark_do_not_call(self, request, queryset, block_at_onurix=False):
         done = services.contacts_set_do_not_call(
             contacts=queryset,
             do_not_call=True,
             reason=str(_("Marked in the admin")),
             source=DoNotCallChange.Source.ADMIN,
             user=request.user,
+            block_at_onurix=block_at_onurix,
         )
         text = ngettext(
             "%(count)d contact marked do-not-call.",
@@ -110,6 +128,17 @@ class ContactAdmin(admin.ModelAdmin):
             done.changed,
         ) % {"count": done.changed}
         self.message_user(request, with_calls_cancelled(text, done.calls_cancelled))
+        if done.blocks_queued:
+            self.message_user(request, blocks_queued_text(done.blocks_queued))
+
+    @admin.action(
+        description=_(
+            "Mark selected contacts do-not-call and block them at Onurix (cannot be undone)"
+        ),
+        permissions=["change"],
+    )
+    def mark_do_not_call_and_block(self, request, queryset):
+        self.mark_do_not_call(request, queryset, block_at_onurix=True)
 
     @admin.action(description=_("Add selected contacts to a group"))
     def add_to_group(self, request, queryset):
@@ -182,6 +211,14 @@ class AudioCodeAdmin(admin.ModelAdmin):
             form.base_fields["audio_file"].widget = PrivateFileInput(url=url)
         return form
 
+    # Deletions go through the service: the local file goes too, and the log records it.
+    def delete_model(self, request, obj):
+        services.audio_code_delete(audio_code=obj)
+
+    def delete_queryset(self, request, queryset):
+        for audio_code in queryset:
+            services.audio_code_delete(audio_code=audio_code)
+
 
 class CampaignAdminForm(forms.ModelForm):
     def clean(self):
@@ -209,7 +246,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
     form = CampaignAdminForm
     list_display = ["name", "state", "voice", "audio_code", "created_by", "launched_at"]
-    list_filter = ["state", "voice"]
+    list_filter = ["state", "voice", "is_template"]
     search_fields = ["name", "message"]
     filter_horizontal = ["groups"]
     autocomplete_fields = ["audio_code"]
@@ -260,6 +297,10 @@ class CampaignAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        # The service deletes only a draft and records it in the activity log.
+        services.campaign_delete(campaign=obj, user=request.user)
 
     @admin.display(description=_("results"))
     def results_summary(self, obj):
@@ -344,6 +385,14 @@ class ContactImportAdmin(ReadOnlyAdmin):
     exclude = ["skipped_rows", "file"]
 
 
+@admin.register(models.BalanceAlert)
+class BalanceAlertAdmin(admin.ModelAdmin):
+    """The low-balance alert's memory (services/spending.py): unticking "balance low" lets
+    the next sweep that sees a low balance email again."""
+
+    list_display = ["balance", "threshold", "low", "checked_at", "low_since", "alerted_at"]
+
+
 @admin.register(models.WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["worker", "started_at", "beat_at"]
@@ -361,13 +410,73 @@ class OnurixPaceAdmin(ReadOnlyAdmin):
     list_display = ["id", "next_at"]
 
 
+@admin.register(ActivityEntry)
+class ActivityEntryAdmin(ReadOnlyAdmin):
+    """The activity log: never added, changed or deleted, not even by a superuser."""
+
+    list_display = ["at", "username", "action", "target_type", "target", "address"]
+    list_filter = ["action", "target_type", "at"]
+    search_fields = ["target", "username"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(DoNotCallChange)
 class DoNotCallChangeAdmin(ReadOnlyAdmin):
-    list_display = ["contact", "do_not_call", "reason", "source", "changed_by", "created_at"]
-    list_filter = ["do_not_call", "source"]
+    list_display = [
+        "contact",
+        "do_not_call",
+        "reason",
+        "source",
+        "changed_by",
+        "onurix_block",
+        "created_at",
+    ]
+    list_filter = ["do_not_call", "source", "onurix_block"]
     search_fields = ["contact__phone", "contact__first_name", "contact__last_name", "reason"]
     list_select_related = ["contact", "changed_by"]
     show_full_result_count = False
+
+
+@admin.register(models.FollowUpWave)
+class FollowUpWaveAdmin(ReadOnlyAdmin):
+    """Follow-up waves: set in the campaign form, started and ended by the sweep
+    (services/waves.py), cancelled from the campaign's page; never edited here."""
+
+    list_display = ["campaign", "number", "days_after", "at", "state", "started_at", "ended_at"]
+    list_filter = ["state"]
+    list_select_related = ["campaign"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.RegistryList)
+class RegistryListAdmin(ReadOnlyAdmin):
+    """Loads of the Registro de Números Excluidos: made on the registry page or with
+    `manage.py load_rne`, never by hand here."""
+
+    list_display = ["list_date", "numbers", "skipped", "is_current", "loaded_by", "created_at"]
+    list_select_related = ["loaded_by"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.RegistryNumber)
+class RegistryNumberAdmin(ReadOnlyAdmin):
+    """Is a number in the registry? Search it here (type it as stored: 573001234567)."""
+
+    list_display = ["phone", "registry_list"]
+    search_fields = ["=phone"]
+    list_select_related = ["registry_list"]
+    show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # -- people and their roles ----------------------------------------------------------------------
@@ -385,6 +494,11 @@ class RoleAdmin(GroupAdmin):
     def what_it_may_do(self, obj):
         return roles.DESCRIPTIONS.get(obj.name, "")
 
+    def save_related(self, request, form, formsets, change):
+        # One activity entry for the whole change of permissions.
+        with recording_m2m_change(owner=form.instance):
+            super().save_related(request, form, formsets, change)
+
 
 admin.site.unregister(User)
 
@@ -399,3 +513,8 @@ class PersonAdmin(UserAdmin):
                 f"{name}: {description}" for name, description in roles.DESCRIPTIONS.items()
             )
         return field
+
+    def save_related(self, request, form, formsets, change):
+        # One activity entry for the whole change of roles.
+        with recording_m2m_change(owner=form.instance):
+            super().save_related(request, form, formsets, change)

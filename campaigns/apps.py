@@ -14,6 +14,10 @@ class CampaignsConfig(AppConfig):
 
         checks.register(production_settings_check, checks.Tags.security)
 
+        from campaigns.services.activity import connect_signals
+
+        connect_signals()
+
 
 # The admin lists apps by these names: ours, in the reader's language.
 from axes.apps import AppConfig as _AxesConfig  # noqa: E402

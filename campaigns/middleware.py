@@ -1,6 +1,11 @@
-"""Roles at the door: a signed-in person without a role sees only a page that says so."""
+"""Roles at the door: a signed-in person without a role sees only a page that says so.
+
+Also who acts, and from which address, for the activity log."""
 
 from django.core.exceptions import PermissionDenied
+
+from .login_limits import client_address
+from .services.activity import acting_as
 
 # What a person without a role may still reach: signing out and choosing a language.
 _OPEN_TO_ANYONE = {"login", "logout", "set_language"}
@@ -33,3 +38,15 @@ class RoleRequiredMiddleware:
         if user.is_staff and match.app_name == "admin":
             return None
         raise PermissionDenied("no role")
+
+
+class ActivityMiddleware:
+    """Lets the activity log know who acts, and from which address (read through the
+    trusted proxies), while a request is served. After AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with acting_as(user=request.user, address=client_address(request)):
+            return self.get_response(request)

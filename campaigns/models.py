@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Digits with country code and no `+`, as `POST /call/send` takes them (E.164 without +).
 PHONE_PATTERN = r"^[1-9][0-9]{7,14}$"
@@ -137,6 +138,13 @@ class DoNotCallChange(models.Model):
         IMPORT = "import", _("Contact import")
         MIGRATION = "migration", _("Marked before the history existed")
 
+    class OnurixBlock(models.TextChoices):
+        # "" (blank): blocking at Onurix was not asked.
+        PENDING = "pending", _("Waiting to be sent")  # queued for the worker, or retrying
+        BLOCKED = "blocked", _("Blocked at Onurix")  # Onurix accepted the block
+        REFUSED = "refused", _("Refused by Onurix")  # Onurix answered no: not retried
+        NOT_REACHED = "not_reached", _("Onurix could not be reached")  # retries exhausted
+
     contact = models.ForeignKey(
         Contact,
         on_delete=models.CASCADE,
@@ -157,6 +165,14 @@ class DoNotCallChange(models.Model):
         verbose_name=_("by"),
     )
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    # Blocking the phone at Onurix too (POST /block-phone), asked with the mark and sent by
+    # the worker (services/blocking.py); Onurix has no unblock endpoint we know of.
+    onurix_block = models.CharField(
+        _("blocked at Onurix"), max_length=12, choices=OnurixBlock.choices, blank=True
+    )
+    onurix_block_message = models.CharField(_("Onurix's answer"), max_length=500, blank=True)
+    onurix_block_attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    onurix_block_at = models.DateTimeField(_("Onurix answered at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("do-not-call change")
@@ -172,11 +188,17 @@ class ContactImport(TimeStamped):
 
     class State(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")  # columns recognised, waiting for the mapping
+        PREVIEWING = "previewing", _("Checking")  # the worker counts what the import would do
         PREVIEWED = "previewed", _("Previewed")  # counts shown, waiting for confirmation
         QUEUED = "queued", _("Queued")  # confirmed, waiting for the worker
         IMPORTING = "importing", _("Importing")  # the worker is writing contacts
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")  # see error
+        # The worker stopped mid-import (it died): resumable from `rows_done`, see error.
+        INTERRUPTED = "interrupted", _("Interrupted")
+
+    # States in which a worker is busy with the import and the page polls its progress.
+    WORKING_STATES = frozenset({State.PREVIEWING, State.QUEUED, State.IMPORTING})
 
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
@@ -201,17 +223,25 @@ class ContactImport(TimeStamped):
     new_group_name = models.CharField(_("new group"), max_length=120, blank=True)
     overwrite = models.BooleanField(_("overwrite existing data"), default=False)
     state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.UPLOADED
+        _("state"), max_length=12, choices=State.choices, default=State.UPLOADED
     )
+    rows_total = models.PositiveIntegerField(_("rows in the file"), default=0)
     to_create = models.PositiveIntegerField(_("to create"), default=0)
     to_update = models.PositiveIntegerField(_("to update"), default=0)
+    to_mark_do_not_call = models.PositiveIntegerField(_("to mark do-not-call"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     skipped_rows = models.JSONField(_("skipped rows"), default=list, blank=True)
     # Rows whose name looks like a spreadsheet formula: {"count": n, "examples": [...]}.
     suspicious_names = models.JSONField(_("suspicious names"), default=dict, blank=True)
+    # Rows read (preview) or committed (import): an interrupted import resumes after them.
     rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    # When the worker last moved it on, and which worker (host:pid): the sweep notices one
+    # that stopped moving.
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    worker = models.CharField(_("worker"), max_length=100, blank=True)
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     added_to_group = models.PositiveIntegerField(_("added to the group"), default=0)
     marked_do_not_call = models.PositiveIntegerField(_("marked do-not-call"), default=0)
     calls_cancelled = models.PositiveIntegerField(
@@ -235,12 +265,16 @@ class ContactImport(TimeStamped):
 
     @property
     def total_rows(self) -> int:
-        return self.to_create + self.to_update + self.skipped
+        return self.rows_total
 
     @property
     def percent_done(self) -> int:
-        total = self.to_create + self.to_update + self.skipped
+        total = self.rows_total
         return 100 if not total else min(100, round(100 * self.rows_done / total))
+
+    @property
+    def working(self) -> bool:
+        return self.state in self.WORKING_STATES
 
 
 class AudioCode(TimeStamped):
@@ -297,8 +331,18 @@ class Campaign(TimeStamped):
         CREDITS = "credits", _("Credits ran out")  # waits for a person
         CREDENTIALS = "credentials", _("Credentials refused")  # waits for a person
         REFUSED = "refused", _("Onurix refused the requests")  # waits for a person
+        # The campaign's credit cap (services/spending.py): waits for a person to raise it.
+        CREDIT_CAP = "credit_cap", _("Credit limit reached")
+        # ONURIX_DAILY_CREDIT_LIMIT for the whole account: resumes by itself the next day.
+        DAILY_LIMIT = "daily_limit", _("Daily credit limit reached")
 
     AUTO_RESUME = (PauseReason.BREAKER, PauseReason.UNREACHABLE)
+
+    class Purpose(models.TextChoices):
+        # Ley 2300 de 2023: commercial and advertising calls must leave out the numbers of
+        # the Registro de Números Excluidos (RegistryList); service calls need not.
+        INFORMATIONAL = "informational", _("Informational or service")
+        COMMERCIAL = "commercial", _("Commercial or advertising")
 
     # The state machine: the states each action may start from. Every transition is one
     # conditional UPDATE ... WHERE state IN (these) (`Campaign.objects.move`), so of two
@@ -365,6 +409,9 @@ class Campaign(TimeStamped):
         related_name="follow_ups",
         verbose_name=_("created from"),
     )
+    purpose = models.CharField(
+        _("purpose"), max_length=13, choices=Purpose.choices, default=Purpose.INFORMATIONAL
+    )
 
     state = models.CharField(
         _("state"), max_length=12, choices=State.choices, default=State.DRAFT, db_index=True
@@ -405,9 +452,35 @@ class Campaign(TimeStamped):
     balance_after = models.DecimalField(
         _("balance after"), null=True, blank=True, **CREDITS_FIELD_OPTIONS
     )
+    # The preview's proposal to leave out dead numbers (PhoneHistory): None until the
+    # person decides, then what they chose; the launch follows it.
+    exclude_dead_numbers = models.BooleanField(
+        _("leave out dead numbers"), null=True, blank=True, default=None
+    )
     # When Onurix was last asked for the states of this campaign's calls: the sweep restarts
     # a polling chain that was lost (a worker died) when this gets old.
     last_polled_at = models.DateTimeField(_("states last read at"), null=True, blank=True)
+    # Spending: the worker claims no phone that would take the credits charged plus those
+    # in flight past this (services/spending.py); the campaign pauses instead.
+    credit_cap = models.PositiveIntegerField(
+        _("credit cap"),
+        null=True,
+        blank=True,
+        help_text=_("Optional: the most credits this campaign may spend."),
+    )
+    # A template: a draft kept to start new campaigns from (services/copies.py), never
+    # launched and not listed with the campaigns.
+    is_template = models.BooleanField(_("template"), default=False)
+    # A follow-up wave's own campaign (services/waves.py): created and launched by the
+    # sweep when the wave's time comes, shown under the campaign the wave belongs to.
+    wave = models.OneToOneField(
+        "FollowUpWave",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="run",
+        verbose_name=_("follow-up wave"),
+    )
 
     objects = CampaignQuerySet.as_manager()
 
@@ -449,6 +522,8 @@ class Campaign(TimeStamped):
 
     def can(self, action: str) -> bool:
         """Whether `action` (a key of TRANSITIONS) may start from the current state."""
+        if self.is_template and action == "launch":
+            return False  # a template only ever starts other campaigns
         return self.state in self.TRANSITIONS[action]
 
     # For templates, which cannot pass arguments.
@@ -496,6 +571,88 @@ class Campaign(TimeStamped):
     @property
     def uses_audio(self) -> bool:
         return self.audio_code_id is not None
+
+
+class FollowUpWave(models.Model):
+    """A follow-up wave of a campaign: "call again, N calling days later at HH:MM, the
+    phones whose last outcome is one of these". Set on the draft; when its time comes the
+    sweep creates and launches its own campaign (`run`) for the phones that still qualify
+    (services/waves.py). The campaign's first sending is wave 1: waves are numbered 2 to 4.
+    """
+
+    class Outcome(models.TextChoices):
+        NO_ANSWER = "no_answer", _("No answer")  # sent, never reported answered (or unknown)
+        FAILED = "failed", _("Failed")  # an Error: state from Onurix, or refused
+        REJECTED = "rejected", _("Rejected")  # Rechazado (credits refunded)
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for its time")  # before the time comes
+        STARTING = "starting", _("Starting")  # the sweep is creating its campaign
+        LAUNCHED = "launched", _("Launched")  # its campaign (`run`) tells the rest
+        SKIPPED = "skipped", _("Nobody to call")  # see message
+        CANCELLED = "cancelled", _("Cancelled")  # by a person, or with its campaign
+        FAILED = "failed", _("Could not start")  # see message
+
+    FIRST_NUMBER = 2  # the campaign's own sending is wave 1
+    LAST_NUMBER = 4  # up to 3 follow-up waves
+    OVER_STATES = (State.SKIPPED, State.CANCELLED, State.FAILED)
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="waves", verbose_name=_("campaign")
+    )
+    number = models.PositiveSmallIntegerField(
+        _("wave"), validators=[MinValueValidator(FIRST_NUMBER), MaxValueValidator(LAST_NUMBER)]
+    )
+    outcomes = models.JSONField(_("outcomes to call again"), default=list)
+    days_after = models.PositiveSmallIntegerField(
+        _("calling days after"), default=1, validators=[MinValueValidator(1)]
+    )
+    at = models.TimeField(_("at"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    # Phones of earlier waves left out when the wave started, per reason.
+    left_out = models.JSONField(_("left out"), default=dict, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up wave")
+        verbose_name_plural = _("follow-up waves")
+        ordering = ["campaign", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="one_wave_per_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}: {self.number}"
+
+    @property
+    def outcome_labels(self) -> list[str]:
+        return [str(self.Outcome(value).label) for value in self.outcomes]
+
+
+class BalanceAlert(models.Model):
+    """The low-balance alert's memory (services/spending.py): one row, so that the email
+    goes once when the balance falls under ONURIX_LOW_BALANCE_ALERT and again only after
+    it went back above."""
+
+    low = models.BooleanField(_("balance low"), default=False)
+    balance = models.DecimalField(_("balance"), null=True, blank=True, **CREDITS_FIELD_OPTIONS)
+    threshold = models.DecimalField(
+        _("alert under"), null=True, blank=True, **CREDITS_FIELD_OPTIONS
+    )
+    checked_at = models.DateTimeField(_("balance read at"), null=True, blank=True)
+    low_since = models.DateTimeField(_("low since"), null=True, blank=True)
+    alerted_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("balance alert")
+        verbose_name_plural = _("balance alerts")
+
+    def __str__(self):
+        return f"{self.balance} ({'low' if self.low else 'ok'})"
 
 
 class OnurixRequest(models.Model):
@@ -570,6 +727,12 @@ class CallResult(TimeStamped):
         # Found when the worker claimed the phone, or when the person was marked.
         DO_NOT_CALL_LATE = "dnc_late", _("Marked do-not-call after the launch")
         TOO_LONG = "too_long", _("Message too long once personalised")
+        # A commercial campaign's phone in the national registry (RegistryList), at the
+        # preview, the launch or when the worker claimed it.
+        REGISTRY = "registry", _("In the Registro de Números Excluidos")
+        # Failed in CAMPAIGN_DEAD_NUMBER_FAILURES campaigns, never answered (PhoneHistory);
+        # only when the person who launched accepted to leave such phones out.
+        DEAD = "dead", _("Dead number: failed again and again, never answered")
 
     FINAL_STATES = (State.ANSWERED, State.FAILED, State.UNKNOWN, State.EXCLUDED, State.CANCELLED)
 
@@ -616,9 +779,10 @@ class CallResult(TimeStamped):
     error_message = models.TextField(_("error message"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
-    # Triggers keep CampaignTotals (migration 0008). On SQLite, a migration that rebuilds
-    # this table (most AlterField and RemoveField) drops them: such a migration must create
-    # them again. The check after every test (tests/conftest.py) fails if they are gone.
+    # Triggers keep CampaignTotals (migration 0008), ReportCell and PhoneHistory (0024).
+    # On SQLite, a migration that rebuilds this table (most AlterField and RemoveField)
+    # drops them: such a migration must create them again. The check after every test
+    # (tests/conftest.py) fails if they are gone.
 
     class Meta:
         verbose_name = _("call result")
@@ -695,6 +859,62 @@ class CampaignTotals(models.Model):
     @property
     def net_credits(self):
         return self.credits - self.credits_refunded
+
+
+class ReportCell(models.Model):
+    """The calls of one campaign sent in one hour of one day (Bogota time) that are now in
+    one state, and their credits: what the reports add up instead of the results.
+
+    Kept by the database like CampaignTotals: triggers on the results table (migration
+    0024) apply every insert, update and delete of a result with a `sent_at`.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign")
+    )
+    day = models.DateField(_("day"))
+    hour = models.PositiveSmallIntegerField(_("hour"))
+    state = models.CharField(_("state"), max_length=10, choices=CallResult.State.choices)
+    calls = models.BigIntegerField(default=0, db_default=0)
+    credits = models.DecimalField(max_digits=20, decimal_places=4, default=0, db_default=0)
+    credits_refunded = models.DecimalField(max_digits=20, decimal_places=4, default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("report cell")
+        verbose_name_plural = _("report cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "day", "hour", "state"], name="one_report_cell_per_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["day", "campaign"], name="reportcell_day_campaign")]
+
+    def __str__(self):
+        return f"{self.campaign_id} {self.day} {self.hour}h {self.state}: {self.calls}"
+
+
+class PhoneHistory(models.Model):
+    """In how many campaigns a phone failed and in how many it answered, over all time.
+
+    Kept by the same triggers as ReportCell: a dead number (failed in at least
+    CAMPAIGN_DEAD_NUMBER_FAILURES campaigns, never answered) is one indexed lookup.
+    """
+
+    phone = models.CharField(_("phone"), max_length=32, primary_key=True)
+    failed = models.BigIntegerField(_("campaigns failed"), default=0, db_default=0)
+    answered = models.BigIntegerField(_("campaigns answered"), default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("phone history")
+        verbose_name_plural = _("phone histories")
+        indexes = [
+            models.Index(
+                fields=["failed"], condition=Q(answered=0), name="phonehistory_never_answered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.phone}: {self.failed} failed, {self.answered} answered"
 
 
 class TestCall(TimeStamped):
@@ -796,3 +1016,210 @@ class OnurixPace(models.Model):
 
     def __str__(self):
         return str(self.next_at)
+
+
+class ActivityEntry(models.Model):
+    """One action that spent credits, changed consent or changed access: who, when, what,
+    and from which address. Written by `activity_record` in the transaction of the action
+    itself (an action rolled back leaves no entry), never edited nor deleted.
+
+    The target is kept as text and a type and id, not a foreign key: the entry outlives
+    the deleted contact, draft or user it tells about. The username is kept beside the
+    user for the same reason.
+    """
+
+    class Action(models.TextChoices):
+        CAMPAIGN_LAUNCH = "campaign_launch", _("Campaign launched")
+        CAMPAIGN_PAUSE = "campaign_pause", _("Campaign paused")
+        CAMPAIGN_RESUME = "campaign_resume", _("Campaign resumed")
+        CAMPAIGN_CANCEL = "campaign_cancel", _("Campaign cancelled")
+        CAMPAIGN_RESEND = "campaign_resend", _("Unknown phones sent again")
+        CAMPAIGN_TEST_CALL = "campaign_test_call", _("Test call")
+        CAMPAIGN_DELETE = "campaign_delete", _("Draft deleted")
+        CAMPAIGN_CREDIT_CAP = "campaign_credit_cap", _("Credit limit changed")
+        DO_NOT_CALL_MARK = "do_not_call_mark", _("Marked do-not-call")
+        DO_NOT_CALL_CLEAR = "do_not_call_clear", _("Do-not-call mark cleared")
+        CONTACTS_DELETE = "contacts_delete", _("Contacts deleted")
+        GROUP_DELETE = "group_delete", _("Group deleted")
+        AUDIO_DELETE = "audio_delete", _("Audio deleted")
+        USER_CREATE = "user_create", _("User created")
+        USER_DELETE = "user_delete", _("User deleted")
+        USER_ROLES = "user_roles", _("Roles changed")
+        USER_ACCESS = "user_access", _("Access changed")
+        USER_PASSWORD = "user_password", _("Password changed")
+        ROLE_PERMISSIONS = "role_permissions", _("Role permissions changed")
+
+    class TargetType(models.TextChoices):
+        CAMPAIGN = "campaign", _("campaign")
+        CONTACT = "contact", _("contact")
+        GROUP = "group", _("group")
+        AUDIO = "audio", _("audio code")
+        USER = "user", _("user")
+        ROLE = "role", _("role")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(
+        _("username"), max_length=150, blank=True, help_text=_("Empty: the system did it.")
+    )
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    target_type = models.CharField(
+        _("target type"), max_length=10, choices=TargetType.choices, blank=True
+    )
+    target_id = models.BigIntegerField(_("target id"), null=True, blank=True)
+    target = models.CharField(_("target"), max_length=255, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("activity entry")
+        verbose_name_plural = _("activity")
+        ordering = ["-at", "-id"]
+        # The page's filters: by person and by action, newest first.
+        indexes = [
+            models.Index(fields=["username", "-at"], name="activity_username_at"),
+            models.Index(fields=["action", "-at"], name="activity_action_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username or '-'} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("An activity entry is never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("An activity entry is never deleted.")
+
+    @property
+    def details_text(self) -> str:
+        """The details in words of the current language: "reason: Se quejó · how many: 3"."""
+        return " · ".join(
+            f"{_ACTIVITY_DETAIL_LABELS.get(key, key)}: {_activity_detail_value(key, value)}"
+            for key, value in (self.details or {}).items()
+        )
+
+
+class RegistryList(models.Model):
+    """One load of the Registro de Números Excluidos (RNE, Ley 2300 de 2023): the numbers
+    whose owners refused commercial calls, as published on `list_date`.
+
+    Only the current list keeps its numbers (RegistryNumber); a new load replaces it at
+    once (services/registry.py) and the older loads stay as a record of who loaded what.
+    """
+
+    class State(models.TextChoices):
+        LOADING = "loading", _("Loading")  # being read; not used by campaigns yet
+        LOADED = "loaded", _("Loaded")  # read completely (current, or replaced since)
+        FAILED = "failed", _("Failed")  # could not be loaded; see error
+
+    list_date = models.DateField(_("list date"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.LOADING)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    # An upload from the page, kept until the worker has read it; the command reads its
+    # file in place.
+    upload = models.FileField(_("uploaded file"), upload_to="registry/", blank=True)
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    numbers = models.PositiveIntegerField(_("numbers"), default=0)
+    skipped = models.PositiveIntegerField(_("lines skipped"), default=0)
+    is_current = models.BooleanField(_("current"), default=False)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("loaded by"),
+    )
+    created_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("registry list")
+        verbose_name_plural = _("registry lists")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_registry"
+            ),
+        ]
+
+    def __str__(self):
+        return f"RNE {self.list_date:%d/%m/%Y}"
+
+
+class RegistryNumber(models.Model):
+    """One number of a RegistryList, normalised like every phone (campaigns/phones.py)."""
+
+    registry_list = models.ForeignKey(
+        RegistryList, on_delete=models.CASCADE, related_name="+", verbose_name=_("list")
+    )
+    phone = models.CharField(_("phone"), max_length=16)
+
+    class Meta:
+        verbose_name = _("registry number")
+        verbose_name_plural = _("registry numbers")
+        constraints = [
+            # Also the index of every lookup (list, phone IN ...).
+            models.UniqueConstraint(
+                fields=["registry_list", "phone"], name="one_registry_number_per_list"
+            ),
+        ]
+
+    def __str__(self):
+        return self.phone
+
+
+_ACTIVITY_DETAIL_LABELS = {
+    "count": pgettext_lazy("activity detail", "how many"),
+    "phones": pgettext_lazy("activity detail", "phones"),
+    "phone": pgettext_lazy("activity detail", "phone"),
+    "reason": pgettext_lazy("activity detail", "reason"),
+    "source": pgettext_lazy("activity detail", "from"),
+    "calls_cancelled": pgettext_lazy("activity detail", "pending calls cancelled"),
+    "estimated_credits": pgettext_lazy("activity detail", "estimated credits"),
+    "scheduled": pgettext_lazy("activity detail", "scheduled"),
+    "state": pgettext_lazy("activity detail", "state"),
+    "credits": pgettext_lazy("activity detail", "credits"),
+    "code": pgettext_lazy("activity detail", "code"),
+    "added": pgettext_lazy("activity detail", "added"),
+    "removed": pgettext_lazy("activity detail", "removed"),
+    "changes": pgettext_lazy("activity detail", "changes"),
+    "is_active": pgettext_lazy("activity detail", "active"),
+    "is_staff": pgettext_lazy("activity detail", "staff"),
+    "is_superuser": pgettext_lazy("activity detail", "administrator"),
+    "credit_cap": pgettext_lazy("activity detail", "credit limit"),
+}
+
+_ACTIVITY_YES = pgettext_lazy("activity detail", "yes")
+_ACTIVITY_NO = pgettext_lazy("activity detail", "no")
+_ACTIVITY_VALUE_LABELS = {
+    "source": DoNotCallChange.Source.choices,
+    "state": CallResult.State.choices,
+}
+
+
+def _activity_detail_value(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(_ACTIVITY_YES if value else _ACTIVITY_NO)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):  # {"field": [before, after]}
+        return "; ".join(
+            f"{_ACTIVITY_DETAIL_LABELS.get(field, field)} "
+            f"{_activity_detail_value(field, before)} → {_activity_detail_value(field, after)}"
+            for field, (before, after) in value.items()
+        )
+    labels = _ACTIVITY_VALUE_LABELS.get(key)
+    if labels is not None:
+        return str(dict(labels).get(value, value))
+    return str(value)

@@ -1,4 +1,5 @@
-"""Client of the Onurix API (https://www.onurix.com/api/v1): calls, their states, the balance.
+"""Client of the Onurix API (https://www.onurix.com/api/v1): calls, their states, the balance,
+and Onurix's own do-not-contact list (block-phone).
 
 Built against /work/shared/onurix-api.md. Plain values in, frozen dataclasses out, and one
 exception hierarchy whose class says what the caller may do next:
@@ -37,6 +38,8 @@ from . import onurix_codes
 logger = logging.getLogger(__name__)
 
 VOICES = ("Mariana", "Penelope", "Conchita", "Mia", "Lucia", "Enrique", "Miguel")
+# The channels block-phone takes; blocking CALL or ALL stops calls.
+BLOCK_CHANNELS = ("SMS", "CALL", "WA", "ALL")
 
 _PHONE = re.compile(r"[1-9]\d{7,14}")
 _GROUP_ID = re.compile(r"\w+")
@@ -179,6 +182,15 @@ class Balance:
     """Credits available on the account; None when Onurix answered without saying."""
 
     credits: Decimal | None
+    raw: dict
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """Onurix accepted to keep `phone` on its do-not-contact list for `channel`."""
+
+    phone: str
+    channel: str
     raw: dict
 
 
@@ -567,6 +579,27 @@ class OnurixClient:
             raise self._status_refusal(body)
         logger.warning("Onurix answered the balance without one we can read: keys %s", list(body))
         return Balance(credits=None, raw=body)
+
+    def block_phone(self, *, phone: str, channel: str) -> BlockResult:
+        """Add `phone` (digits with country code, no ``+``) to Onurix's do-not-contact list
+        for `channel` (one of BLOCK_CHANNELS). No unblock endpoint is known: this cannot
+        be undone through the API. Blocking twice is harmless, so a failed request may be
+        sent again.
+
+        Raises OnurixInvalidRequest before any HTTP request for a bad phone or channel;
+        otherwise OnurixNotReached, OnurixUnknownOutcome or OnurixRefused.
+        """
+        if not isinstance(phone, str) or not _PHONE.fullmatch(phone):
+            raise OnurixInvalidRequest(
+                f"Invalid phone {phone!r}: digits with country code, no + (573150123456)"
+            )
+        if channel not in BLOCK_CHANNELS:
+            raise OnurixInvalidRequest(f"channel must be one of {', '.join(BLOCK_CHANNELS)}")
+        form = {"client": self.client_id, "key": self._key, "phone": phone, "channel": channel}
+        body = self._request("POST", "/block-phone", data=form, expected=dict)
+        if _says_failure(body.get("status")):
+            raise self._status_refusal(body)
+        return BlockResult(phone=phone, channel=channel, raw=body)
 
     def _status_refusal(self, body: dict) -> OnurixRefused:
         """The refusal a 200 whose `status` says it failed stands for, read like any

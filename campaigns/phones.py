@@ -61,6 +61,10 @@ _SHAPE = re.compile(r"[\s(]*(\+)?[\s(]*(\d[\d\s\-().\u2010-\u2014/]*)")
 _EXCEL_FLOAT = re.compile(r"(\+?\d+)[.,]0+")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 _NON_DIGIT = re.compile(r"\D")
+# What nearly every file holds, in ASCII: digits grouped by spaces, hyphens or brackets
+# after an optional "+" ("(+57) 300-123 4567"), or Excel's "573001234567.0". Each reads
+# the same as through _EXCEL_FLOAT and _SHAPE, with one pattern instead of three.
+_COMMON_SHAPE = re.compile(r"[ (]*(\+)?[ (]*([0-9][0-9 ()\-]*)|(\+)?([0-9]+)[.,]0+")
 # Longer than any E.164 number and its prefixes: not worth parsing.
 _MAX_DIGITS = 17
 # Digits without + read as a foreign number only from 9 digits on: shorter ones are old
@@ -94,13 +98,19 @@ class _Region:
         self.code = str(metadata.country_code)
         general = metadata.general_desc
         self.general = re.compile(general.national_number_pattern)
-        self.general_lengths = frozenset(general.possible_length)
-        # Fixed lines and mobiles: what an import is almost entirely made of.
-        self.common = [
-            (re.compile(desc.national_number_pattern), frozenset(desc.possible_length))
+        # Fixed lines and mobiles: what an import is almost entirely made of. One pattern
+        # asks what phonenumbers would: a length the region has, the region's general
+        # pattern, and the pattern of a fixed line or a mobile among that type's lengths.
+        kinds = [
+            rf"(?=(?:{_lengths(desc.possible_length)})\Z)(?:{desc.national_number_pattern})"
             for desc in (metadata.mobile, metadata.fixed_line)
-            if desc is not None and desc.national_number_pattern
+            if desc is not None and desc.national_number_pattern and desc.possible_length
         ]
+        self.common = re.compile(
+            rf"(?=(?:{_lengths(general.possible_length)})\Z)"
+            rf"(?=(?:{general.national_number_pattern})\Z)"
+            rf"(?:{'|'.join(kinds) or '(?!)'})"
+        )
         prefix = metadata.national_prefix_for_parsing
         self.national_prefix = re.compile(prefix) if prefix else None
         # Regions that rewrite the national number while parsing get no fast path.
@@ -109,14 +119,17 @@ class _Region:
         self.national_shape_lengths = frozenset(mobile_lengths)
 
     def is_common(self, national: str) -> bool:
-        """Whether `national` is surely a valid fixed line or mobile of this region."""
-        if len(national) not in self.general_lengths or not self.general.fullmatch(national):
-            return False
-        return any(len(national) in lengths and p.fullmatch(national) for p, lengths in self.common)
+        """Whether `national` (ASCII digits) is surely a valid fixed line or mobile here."""
+        return self.common.fullmatch(national) is not None
 
     def looks_national(self, digits: str) -> bool:
         """Whether `digits` have the length and shape of a local number (a typo, not foreign)."""
         return len(digits) in self.national_shape_lengths and bool(self.general.fullmatch(digits))
+
+
+def _lengths(lengths) -> str:
+    """A pattern for a string of ASCII digits of one of these lengths."""
+    return "|".join(f"[0-9]{{{length}}}" for length in sorted(lengths)) or "(?!)"
 
 
 @lru_cache(maxsize=8)
@@ -134,6 +147,29 @@ def _ascii_digits(text: str) -> str:
 def _split(raw: str) -> tuple[bool, str]:
     """Split a typed phone into (has a `+` or `00` prefix, its digits); raise if unusable."""
     text = raw.strip()
+    common = _COMMON_SHAPE.fullmatch(text)
+    if common is not None:
+        plus, digits = _common_parts(common)
+    else:
+        plus, digits = _general_parts(text)
+    if not plus and digits.startswith("00"):
+        # With region CO, phonenumbers reads "0057..." as carrier 005 then +7: see traps.md.
+        plus, digits = True, digits[2:]
+    if len(digits) > _MAX_DIGITS:
+        raise InvalidPhone(REASON_TOO_LONG)
+    return plus, digits
+
+
+def _common_parts(common: re.Match) -> tuple[bool, str]:
+    """(plus, digits) of a text `_COMMON_SHAPE` matched: what `_general_parts` gives it."""
+    plus, grouped, excel_plus, excel_digits = common.groups()
+    if excel_digits is not None:
+        return excel_plus is not None, excel_digits
+    return plus is not None, _NON_DIGIT.sub("", grouped)
+
+
+def _general_parts(text: str) -> tuple[bool, str]:
+    """(plus, digits) of any stripped text; raise if it is not shaped like a phone."""
     if not text:
         raise InvalidPhone(REASON_EMPTY)
     excel_float = _EXCEL_FLOAT.fullmatch(text)
@@ -146,14 +182,7 @@ def _split(raw: str) -> tuple[bool, str]:
         if any(char.isalpha() for char in text):
             raise InvalidPhone(REASON_LETTERS)
         raise InvalidPhone(REASON_CHARACTERS)
-    plus = shape.group(1) is not None
-    digits = _ascii_digits(shape.group(2))
-    if not plus and digits.startswith("00"):
-        # With region CO, phonenumbers reads "0057..." as carrier 005 then +7: see traps.md.
-        plus, digits = True, digits[2:]
-    if len(digits) > _MAX_DIGITS:
-        raise InvalidPhone(REASON_TOO_LONG)
-    return plus, digits
+    return shape.group(1) is not None, _ascii_digits(shape.group(2))
 
 
 def _fast(plus: bool, digits: str, region: _Region) -> str | None:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
 from .models import (
+    ActivityEntry,
     AudioCode,
     CallResult,
     Campaign,
@@ -18,6 +19,7 @@ from .models import (
     TestCall,
 )
 from .phones import phone_search_digits
+from .selectors_reports import dead_numbers
 
 
 def campaign_totals(*, campaign: Campaign) -> CampaignTotals:
@@ -58,7 +60,7 @@ def dashboard_totals() -> dict[str, int]:
         "contacts": Contact.objects.count(),
         "groups": ContactGroup.objects.count(),
         "audio_codes": AudioCode.objects.count(),
-        "campaigns": Campaign.objects.count(),
+        "campaigns": Campaign.objects.filter(is_template=False).count(),
         "campaigns_active": Campaign.objects.filter(state__in=Campaign.ACTIVE_STATES).count(),
     }
 
@@ -66,15 +68,22 @@ def dashboard_totals() -> dict[str, int]:
 def campaign_list(*, search: str = "") -> QuerySet[Campaign]:
     """Campaigns, newest first, with their totals (`campaign.totals`) in the same query."""
     campaigns = Campaign.objects.select_related("audio_code", "created_by", "totals")
+    campaigns = campaigns.filter(is_template=False)  # templates: see campaign_templates
+    campaigns = campaigns.filter(wave__isnull=True)  # waves: shown under their campaign
     if search:
         campaigns = campaigns.filter(name__icontains=search)
     return campaigns.order_by("-created_at", "-id")
 
 
 def contact_list(
-    *, search: str = "", group_id: int | None = None, do_not_call: bool | None = None
+    *,
+    search: str = "",
+    group_id: int | None = None,
+    do_not_call: bool | None = None,
+    dead: bool = False,
 ) -> QuerySet[Contact]:
-    """Contacts matching a search by name, email or phone (typed in any format)."""
+    """Contacts matching a search by name, email or phone (typed in any format); with
+    `dead`, only dead numbers (selectors_reports.dead_numbers)."""
     contacts = Contact.objects.all()
     if search:
         digits = phone_search_digits(search)
@@ -94,6 +103,8 @@ def contact_list(
         contacts = contacts.filter(groups__id=group_id)
     if do_not_call is not None:
         contacts = contacts.filter(do_not_call=do_not_call)
+    if dead:
+        contacts = contacts.filter(phone__in=dead_numbers().values("phone"))
     return contacts.order_by("-id")
 
 
@@ -360,7 +371,8 @@ def credits_usage(*, now=None, days: int = 30) -> dict:
 
 def recent_campaigns_with_cost(*, limit: int = 5) -> list[Campaign]:
     """The latest campaigns with their totals (phones, net credits)."""
-    return list(Campaign.objects.select_related("totals").order_by("-created_at", "-id")[:limit])
+    campaigns = Campaign.objects.filter(is_template=False).select_related("totals")
+    return list(campaigns.order_by("-created_at", "-id")[:limit])
 
 
 def credits_per_call_estimate() -> tuple[Decimal, bool]:
@@ -373,3 +385,42 @@ def credits_per_call_estimate() -> tuple[Decimal, bool]:
     if charged:
         return Decimal(charged).quantize(Decimal("0.0001")), True
     return Decimal(str(settings.ONURIX_CREDITS_PER_CALL)), False
+
+
+def activity_entries(
+    *,
+    since=None,
+    until=None,
+    username: str | None = None,
+    action: str = "",
+    search: str = "",
+) -> QuerySet[ActivityEntry]:
+    """The activity log, newest first: from `since` (included) to `until` (excluded), by
+    one username ("" is the system) or action, with `search` inside the target's text."""
+    entries = ActivityEntry.objects.all()
+    if since is not None:
+        entries = entries.filter(at__gte=since)
+    if until is not None:
+        entries = entries.filter(at__lt=until)
+    if username is not None:
+        entries = entries.filter(username=username)
+    if action:
+        entries = entries.filter(action=action)
+    if search:
+        entries = entries.filter(target__icontains=search)
+    return entries.order_by("-at", "-id")
+
+
+def activity_usernames() -> list[str]:
+    """Everyone who appears in the activity log (deleted people too), by name."""
+    return list(
+        ActivityEntry.objects.exclude(username="")
+        .order_by("username")
+        .values_list("username", flat=True)
+        .distinct()
+    )
+
+
+def campaign_templates() -> QuerySet[Campaign]:
+    """The templates a new campaign may start from, by name (services/copies.py)."""
+    return Campaign.objects.filter(is_template=True).order_by("name", "id")

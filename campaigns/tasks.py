@@ -1,5 +1,6 @@
 """Background tasks (django-tasks, database backend): thin wrappers around services."""
 
+from django.utils import timezone
 from django_tasks import task
 
 
@@ -11,10 +12,39 @@ def contact_import_task(*, import_id: int) -> None:
 
 
 @task()
+def contact_import_preview_task(*, import_id: int) -> None:
+    from . import services
+
+    services.contact_import_count(import_id=import_id)
+
+
+@task()
 def campaign_dispatch_task(*, campaign_id: int) -> str:
     from . import services
 
     return services.campaign_dispatch(campaign_id=campaign_id, max_seconds=300)
+
+
+@task()
+def do_not_call_block_task(*, change_ids: list[int]) -> dict:
+    """Block marked phones at Onurix; those it could not reach are queued again later."""
+    from . import services
+
+    run = services.do_not_call_block_at_onurix(change_ids=change_ids)
+    if run.retry:
+        services.enqueue_block_at_onurix(
+            change_ids=run.retry, run_after=timezone.now() + run.retry_in
+        )
+    return run.as_dict()
+
+
+@task()
+def registry_load_task(*, list_id: int) -> dict:
+    """Load an uploaded list of the Registro de Números Excluidos."""
+    from . import services
+
+    load = services.registry_load_uploaded(list_id=list_id)
+    return {"numbers": load.numbers, "skipped": load.skipped} if load else {}
 
 
 @task()

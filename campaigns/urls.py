@@ -1,10 +1,13 @@
 from django.urls import path
 
 from . import views
+from .views import reports
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("onurix/status/", views.onurix_status, name="onurix_status"),
+    path("activity/", views.activity, name="activity"),
+    path("activity/export.csv", views.activity_export, name="activity_export"),
     path("contacts/", views.contact_list, name="contact_list"),
     path("contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/bulk/", views.contact_bulk, name="contact_bulk"),
@@ -24,6 +27,7 @@ urlpatterns = [
     path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
     path("contacts/<int:pk>/edit/", views.contact_update, name="contact_update"),
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact_delete"),
+    path("registry/", views.registry, name="registry"),
     path("groups/", views.group_list, name="group_list"),
     path("groups/new/", views.group_create, name="group_create"),
     path("groups/<int:pk>/", views.group_detail, name="group_detail"),
@@ -35,6 +39,24 @@ urlpatterns = [
     path("audios/<int:pk>/edit/", views.audio_code_update, name="audio_code_update"),
     path("audios/<int:pk>/delete/", views.audio_code_delete, name="audio_code_delete"),
     path("audios/<int:pk>/file/", views.audio_code_file, name="audio_code_file"),
+    path("reports/", reports.reports, name="reports"),
+    path(
+        "reports/reconciliation.csv",
+        reports.reports_reconciliation_csv,
+        name="reports_reconciliation_csv",
+    ),
+    path(
+        "reports/reconciliation.xlsx",
+        reports.reports_reconciliation_xlsx,
+        name="reports_reconciliation_xlsx",
+    ),
+    path("reports/export.csv", reports.reports_export_csv, name="reports_export_csv"),
+    path("reports/export.xlsx", reports.reports_export_xlsx, name="reports_export_xlsx"),
+    path(
+        "campaigns/<int:pk>/dead-numbers/",
+        reports.campaign_dead_numbers,
+        name="campaign_dead_numbers",
+    ),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
@@ -54,10 +76,22 @@ urlpatterns = [
         name="campaign_results_action",
     ),
     path("campaigns/<int:pk>/follow-up/", views.campaign_follow_up, name="campaign_follow_up"),
+    path("campaigns/<int:pk>/duplicate/", views.campaign_duplicate, name="campaign_duplicate"),
+    path(
+        "campaigns/<int:pk>/save-as-template/",
+        views.campaign_save_as_template,
+        name="campaign_save_as_template",
+    ),
+    path("campaigns/<int:pk>/credit-cap/", views.campaign_credit_cap, name="campaign_credit_cap"),
     path("campaigns/<int:pk>/launch/", views.campaign_launch, name="campaign_launch"),
     path("campaigns/<int:pk>/pause/", views.campaign_pause, name="campaign_pause"),
     path("campaigns/<int:pk>/resume/", views.campaign_resume, name="campaign_resume"),
     path("campaigns/<int:pk>/cancel/", views.campaign_cancel, name="campaign_cancel"),
+    path(
+        "campaigns/<int:pk>/cancel-wave/",
+        views.campaign_wave_cancel,
+        name="campaign_wave_cancel",
+    ),
     path(
         "campaigns/<int:pk>/resend-unknown/",
         views.campaign_resend_unknown,

@@ -20,6 +20,9 @@ code    rule
 1012    more phones than ``max_phones_per_request``
 1013    ``phone`` combined with ``groups``
 1014    unknown group id in ``groups``
+1015    ``channel`` of block-phone missing or not one of SMS, CALL, WA, ALL
+1016    ``batch_reject``: "El número <phone> está bloqueado" for a phone blocked for
+        calls (block-phone with channel CALL or ALL)
 1020    ``voice`` missing or not one of the seven voices (without ``audio-code``)
 1021    ``message`` missing or blank (without ``audio-code``)
 1030    ``audio-code`` combined with ``voice`` or ``message``
@@ -42,6 +45,15 @@ none; tests set e.g. ``99999``) is a line that does not exist. The standard answ
 with the others: its ``data`` item and its messages-state say ``Rechazado`` with credits 0
 from the start, and it is never charged. It still counts toward ``max_phones_per_request``
 and is listed by ``/_sandbox/calls``.
+
+Blocked phones: ``POST /block-phone`` (``phone``, ``channel``) adds a phone to the account's
+do-not-contact list, which Onurix keeps for Habeas Data; there is no unblock (none is
+documented) but ``/_sandbox/reset`` forgets the list. It answers
+``{"status": "1", "msg": "Número bloqueado", "data": {"phone", "channel"}}`` (the shape is
+ours: Onurix documents none). A phone blocked for ``CALL`` or ``ALL`` is never called
+again: a later send answers it like an invalid number, ``Rechazado`` with credits 0 and
+never charged (with ``batch_reject``, the whole send is refused with 1016). Blocking for
+``SMS`` or ``WA`` does not stop calls.
 
 Dialects (``SandboxConfig.dialect``, names in ``onurix_sandbox.config.DIALECTS``): how the
 real service may shape its answers where the documentation is silent. ``standard`` is the
@@ -101,6 +113,8 @@ ERROR_PHONE_INVALID = 1011
 ERROR_TOO_MANY_PHONES = 1012
 ERROR_PHONE_WITH_GROUPS = 1013
 ERROR_UNKNOWN_GROUP = 1014
+ERROR_CHANNEL_INVALID = 1015
+ERROR_PHONE_BLOCKED = 1016
 ERROR_VOICE_INVALID = 1020
 ERROR_MESSAGE_MISSING = 1021
 ERROR_AUDIO_CODE_COMBINED = 1030
@@ -117,6 +131,9 @@ ERROR_SPANISH_BAD_CREDENTIALS = 1098
 ERROR_SPANISH_INSUFFICIENT_CREDITS = 1099
 
 VOICES = ("Mariana", "Penelope", "Conchita", "Mia", "Lucia", "Enrique", "Miguel")
+BLOCK_CHANNELS = ("SMS", "CALL", "WA", "ALL")
+# Blocking one of these stops calls.
+_CALL_BLOCKS = frozenset({"CALL", "ALL"})
 
 STATE_SENT = "Enviado"
 STATE_DELIVERED = "Entregado"
@@ -203,6 +220,7 @@ class CallRecord:
     retries: int
     leave_voicemail: bool
     invalid_number: bool = False  # ends with invalid_phone_suffix: Rechazado, never charged
+    blocked: bool = False  # blocked for calls by block-phone: Rechazado, never charged
 
 
 def json_number(value: Decimal) -> int | float:
@@ -234,6 +252,18 @@ def outcome_for(config: SandboxConfig, phone: str, index: int) -> str:
     return STATE_ERROR
 
 
+def busiest_second(arrivals: list[float]) -> int:
+    """The most requests that arrived within any one second (a sliding window): what an
+    account limit of N requests a second would count. For /_sandbox/traffic's times."""
+    arrivals = sorted(arrivals)
+    most, start = 0, 0
+    for end, at in enumerate(arrivals):
+        while at - arrivals[start] >= 1.0:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
 class SandboxState:
     """Balance, dispatches and calls of the one sandbox account. Thread-safe.
 
@@ -258,6 +288,7 @@ class SandboxState:
         self._traffic: list[list] = []  # [path, arrived, finished], wall-clock seconds
         self._in_flight = 0
         self._max_in_flight = 0
+        self._blocked: dict[str, set[str]] = {}  # phone as sent -> channels blocked
 
     # -- inspection, for tests and the /_sandbox endpoints ---------------------------------
 
@@ -298,6 +329,11 @@ class SandboxState:
             ],
             "count": len(calls),
         }
+
+    def blocked(self) -> dict[str, list[str]]:
+        """The phones blocked by block-phone since the last reset, with their channels."""
+        with self._lock:
+            return {phone: sorted(channels) for phone, channels in self._blocked.items()}
 
     # The API traffic as Onurix would see it, to check a client's rate and concurrency:
     # when each request arrived and was answered, and the most in flight at once.
@@ -415,8 +451,17 @@ class SandboxState:
                 )
             suffix = config.invalid_phone_suffix
             invalid = (
-                {i for i, phone in enumerate(phones) if phone.endswith(suffix)} if suffix else ()
+                {i for i, phone in enumerate(phones) if phone.endswith(suffix)} if suffix else set()
             )
+            blocked = {
+                i
+                for i, phone in enumerate(phones)
+                if not _CALL_BLOCKS.isdisjoint(self._blocked.get(phone, ()))
+            }
+            if blocked and dialect.batch_reject:
+                phone = phones[min(blocked)]
+                raise ApiError(400, ERROR_PHONE_BLOCKED, f"El número {phone} está bloqueado")
+            invalid |= blocked
             if invalid and dialect.batch_reject:
                 code = ERROR_PHONE_INVALID
                 if dialect.spanish_refusals:
@@ -500,6 +545,7 @@ class SandboxState:
                     retries=int(retries_text),
                     leave_voicemail=_BOOLEANS[voicemail_text],
                     invalid_number=invalid_number,
+                    blocked=position in blocked,
                 )
                 records.append(record)
                 self._calls.append(record)
@@ -525,6 +571,37 @@ class SandboxState:
                 item["voice"] = record.voice
             data.append(item)
         return {"status": dialect.status, "id": dispatch_id, "data": data}, len(records)
+
+    def block_phone(self, fields: dict[str, list[str]]) -> tuple[dict[str, object], int]:
+        """POST /block-phone. Returns (body, 1). Raises ApiError."""
+        with self._lock:
+            dialect = self._dialect
+            self._check_auth(fields)
+            phone = _first(fields, "phone")
+            if _blank(phone):
+                raise ApiError(400, ERROR_PHONE_MISSING, "El campo phone es obligatorio")
+            phone = phone.strip()
+            if not _PHONE.fullmatch(phone):
+                raise ApiError(
+                    400,
+                    ERROR_PHONE_INVALID,
+                    "El número de teléfono no es válido: use solo dígitos con el indicativo "
+                    "del país, sin +",
+                )
+            channel = (_first(fields, "channel") or "").strip()
+            if channel not in BLOCK_CHANNELS:
+                raise ApiError(
+                    400,
+                    ERROR_CHANNEL_INVALID,
+                    "El campo channel debe ser uno de: " + ", ".join(BLOCK_CHANNELS),
+                )
+            self._blocked.setdefault(phone, set()).add(channel)
+        body = {
+            "status": dialect.status,
+            "msg": "Número bloqueado",
+            "data": {"phone": dialect.phone(phone), "channel": channel},
+        }
+        return body, 1
 
     def messages_state(
         self, fields: dict[str, list[str]]

@@ -9,6 +9,8 @@ for GET):
 - ``GET /messages-state?id=<dispatch id or call id>``: a list of
   ``{"id", "state", "credits", "phone", "dispatch_id"}``.
 - ``GET /balance``: ``{"balance": <number>}``.
+- ``POST /block-phone``: ``phone`` and ``channel`` (SMS, CALL, WA, ALL); a phone blocked
+  for calls is answered ``Rechazado`` and never charged by later sends.
 
 Those are the ``standard`` dialect's shapes; ``SandboxConfig.dialect`` picks others (see
 ``onurix_sandbox.api``). ``ip_blocked`` refuses every ``/api/v1`` request that gets past the
@@ -21,6 +23,7 @@ Inspection endpoints, without auth, for tests and benchmarks:
   (``{"error_520_rate": 1.0}``, ``{"dialect": "phones_plus,states_caps"}``,
   ``{"ip_blocked": true}``). The answer is ``{"config": {...}}`` with ``dialect`` normalised.
   The key is never shown.
+- ``GET /_sandbox/blocked``: ``{"blocked": {"<phone>": ["CALL", ...]}}``.
 - ``GET /_sandbox/traffic``: ``{"requests": [{"path", "arrived", "finished"}],
   "max_in_flight"}``: every API request's arrival and answer (seconds since the epoch) and
   the most requests in flight at once, to check a client's rate and concurrency.
@@ -62,6 +65,7 @@ _KEY_IN_QUERY = re.compile(r"(?<=[?&])key=[^&#]*")
 _Route = Callable[[SandboxState, dict[str, list[str]]], tuple[object, int]]
 _API_ROUTES: dict[str, tuple[str, _Route]] = {
     "/call/send": ("POST", SandboxState.send),
+    "/block-phone": ("POST", SandboxState.block_phone),
     "/messages-state": ("GET", SandboxState.messages_state),
     "/balance": ("GET", lambda state, fields: (state.balance_body(fields), 0)),
 }
@@ -231,6 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"ok": True})
         elif path == "/_sandbox/calls" and method == "GET":
             self._send_json(200, state.calls_summary())
+        elif path == "/_sandbox/blocked" and method == "GET":
+            self._send_json(200, {"blocked": state.blocked()})
         elif path == "/_sandbox/traffic" and method == "GET":
             self._send_json(200, state.traffic_summary())
         elif path == "/_sandbox/reset" and method == "POST":

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "campaigns.middleware.ActivityMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "campaigns.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -221,19 +222,66 @@ ONURIX_STALE_SENDING_SECONDS = env.float("ONURIX_STALE_SENDING_SECONDS", default
 CAMPAIGN_SWEEP_QUIET_SECONDS = env.int("CAMPAIGN_SWEEP_QUIET_SECONDS", default=120)
 # Credits assumed per call for estimates until campaigns have a history of real charges.
 ONURIX_CREDITS_PER_CALL = env.float("ONURIX_CREDITS_PER_CALL", default=1.0)
+# Spending limits (services/spending.py). Credits the whole account may spend in a day
+# (America/Bogota), across campaigns: campaigns pause when it is reached and go on the
+# next day (0: no limit). The balance under which the administrators get an email, once
+# each time it falls under (0: no alert).
+ONURIX_DAILY_CREDIT_LIMIT = env.int("ONURIX_DAILY_CREDIT_LIMIT", default=0)
+ONURIX_LOW_BALANCE_ALERT = env.int("ONURIX_LOW_BALANCE_ALERT", default=0)
+# Email, for that alert: to DJANGO_ADMINS (comma-separated addresses; empty: every active
+# superuser with an address). Printed in the log unless EMAIL_BACKEND is SMTP.
+ADMINS = [(address, address) for address in env.list("DJANGO_ADMINS", default=[])]
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="onurix-campaigns@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Campaign rules. Calling hours: "ley2300" (Colombia's Ley 2300 de 2023: Mon-Fri 7-19,
 # Sat 8-15, never Sundays or holidays) or "always" (tests, urgent non-commercial alerts).
 # A phone that answered a call in the last N days is left out (0: rule off).
 CAMPAIGN_CALLING_HOURS = env.str("CAMPAIGN_CALLING_HOURS", default="ley2300")
 CAMPAIGN_CONTACT_FREQUENCY_DAYS = env.int("CAMPAIGN_CONTACT_FREQUENCY_DAYS", default=7)
+# Calls to one phone per calendar day (Bogota), across campaigns: a follow-up wave leaves
+# out a phone already called that many times today.
+CAMPAIGN_MAX_ATTEMPTS_PER_DAY = env.int("CAMPAIGN_MAX_ATTEMPTS_PER_DAY", default=1)
+# A phone that failed in this many campaigns and never answered is a dead number: the
+# preview proposes leaving it out, the reports and the contacts list show it.
+CAMPAIGN_DEAD_NUMBER_FAILURES = env.int("CAMPAIGN_DEAD_NUMBER_FAILURES", default=3)
 # Test calls spend credits too: at most this many per person in any hour.
 CAMPAIGN_TEST_CALLS_PER_HOUR = env.int("CAMPAIGN_TEST_CALLS_PER_HOUR", default=10)
+# Do-not-call shared with others (issue 15). Whether "also block at Onurix" starts ticked
+# when someone is marked do-not-call (POST /block-phone; no unblock is known). And the
+# age in days after which the loaded Registro de Números Excluidos list is called stale.
+ONURIX_BLOCK_PHONE_SYNC = env.bool("ONURIX_BLOCK_PHONE_SYNC", default=False)
+RNE_MAX_AGE_DAYS = env.int("RNE_MAX_AGE_DAYS", default=30)
 
-# Contacts: the region assumed for phones typed without a country code, and the largest
-# file the import accepts.
+# Contacts: the region assumed for phones typed without a country code, and the limits of
+# the import (CONTACT_IMPORT_MAX_BYTES is IMPORT_MAX_BYTES's former name, still read).
 ONURIX_PHONE_REGION = env.str("ONURIX_PHONE_REGION", default="CO")
-CONTACT_IMPORT_MAX_BYTES = env.int("CONTACT_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_BYTES = env.int(
+    "IMPORT_MAX_BYTES", default=env.int("CONTACT_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=200)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+# An .xlsx is a zip: the most its sheet, and its table of shared strings (held in memory
+# while the sheet is read), may take once uncompressed.
+IMPORT_MAX_SHEET_BYTES = env.int("IMPORT_MAX_SHEET_BYTES", default=1024 * 1024 * 1024)
+IMPORT_MAX_SHARED_STRINGS_BYTES = env.int(
+    "IMPORT_MAX_SHARED_STRINGS_BYTES", default=100 * 1024 * 1024
+)
+# An import or a preview whose worker made no progress for this long is marked interrupted.
+IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=300)
+# Uploads stream to a temporary file; the import's handler stops one over IMPORT_MAX_BYTES.
+FILE_UPLOAD_HANDLERS = [
+    "campaigns.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Largest local audio file (for listening in the browser) accepted with an audio code.
 AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=10 * 1024 * 1024)

@@ -23,7 +23,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Uploaded files go to a folder of this test run, never the project's media/.
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="onurix-test-media-"))
+# A worker process started by a test is given the run's folder, to read uploaded files.
+MEDIA_ROOT = Path(
+    os.environ.get("ONURIX_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="onurix-test-media-")
+)
 # A test database in a file, not in memory: the dispatch engine's threads (and worker
 # processes started by tests) need SQLite's file locking, which waits, rather than the
 # shared-cache table locks of an in-memory database, which fail at once.

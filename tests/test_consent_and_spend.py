@@ -371,6 +371,7 @@ def test_the_admin_still_edits_drafts_but_never_their_state(client, staff_editor
             "message": MESSAGE,
             "retries": 2,
             "leave_voicemail": "on",
+            "purpose": "informational",
             "state": "sending",
             "pause_reason": "breaker",
         },

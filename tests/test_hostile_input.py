@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 from django.utils.html import escape
 from hypothesis import HealthCheck, assume, event, given
@@ -243,7 +244,8 @@ def _import_and_preview(client, content: bytes, name: str, **mapping: str):
     columns = {f"column_{index}": "ignore" for index in range(len(job.headers))}
     columns["column_0"] = "phone"
     columns.update(mapping)
-    preview = client.post(response["Location"], columns, HTTP_ACCEPT_LANGUAGE="en")
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the worker's count
+        preview = client.post(response["Location"], columns, HTTP_ACCEPT_LANGUAGE="en")
     assert preview.status_code in (200, 302)
     if preview.status_code == 200:  # refused: the reason is on the mapping form
         assert 'class="form-error"' in preview.text or 'class="field-error"' in preview.text
@@ -287,7 +289,9 @@ def test_the_import_gives_a_clear_message_or_a_preview(auth_client, content, nam
 def test_unreadable_rows_are_refused_at_the_preview_with_a_reason(auth_client, content):
     page, job = _import_and_preview(auth_client, content, "contactos.csv")
     assert job is not None
-    assert "could not be read" in page.text
+    # The row with the 1 MB cell is skipped with its reason; the file cut in half is not
+    # read past its last whole line.
+    assert "could not be read" in page.text or "longer than 10,000 characters" in page.text
 
 
 @pytest.mark.parametrize(

@@ -489,10 +489,11 @@ def test_a_real_export_imports_in_one_step_without_touching_the_mapping(
     assert page.status_code == 200
     assert "field-error" not in page.text
 
-    # The mapping as recognised, posted back unchanged, is accepted.
-    preview = auth_client.post(
-        job.get_absolute_url(), mapping_as_shown(job), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    # The mapping as recognised, posted back unchanged, is accepted; the worker counts.
+    with django_capture_on_commit_callbacks(execute=True):
+        preview = auth_client.post(
+            job.get_absolute_url(), mapping_as_shown(job), HTTP_ACCEPT_LANGUAGE="en"
+        )
     assert preview.status_code == 302, preview.context["form"].errors
     job.refresh_from_db()
     assert job.state == ContactImport.State.PREVIEWED
@@ -514,7 +515,8 @@ def test_placeholder_columns_of_a_spanish_file_are_kept(
 ):
     name, make = EXPORTS[export]
     job = upload(auth_client, name, make())
-    auth_client.post(job.get_absolute_url(), mapping_as_shown(job))
+    with django_capture_on_commit_callbacks(execute=True):
+        auth_client.post(job.get_absolute_url(), mapping_as_shown(job))
     confirm(auth_client, job, django_capture_on_commit_callbacks)
 
     ana = Contact.objects.get(phone="573001234567")
@@ -553,11 +555,12 @@ def test_one_click_keeps_the_other_columns_as_custom_fields(
     assert "Keep the other columns as custom fields and preview" in page.text
     assert "ignored («" in page.text
 
-    response = auth_client.post(
-        job.get_absolute_url(),
-        mapping_as_shown(job, keep_other_columns="1"),
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post(
+            job.get_absolute_url(),
+            mapping_as_shown(job, keep_other_columns="1"),
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
 
     assert response.status_code == 302
     job.refresh_from_db()

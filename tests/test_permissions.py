@@ -13,17 +13,20 @@ from tests.factories import make_audio_code, make_campaign, make_contact, make_g
 
 pytestmark = pytest.mark.django_db
 
-ANY, VIEW, EDIT, LAUNCH = "any", "view", "edit", "launch"
+ANY, VIEW, EDIT, LAUNCH, ADMIN = "any", "view", "edit", "launch", "admin"
 # A signed-in person without a role gets nothing at all, not even the dashboard (which
 # would read the Onurix balance for them): ANY is the level of any role.
 LEVEL = {"no_role": 0, "read_only": 1, "editor": 2, "launcher": 3}
-NEEDED = {ANY: 1, VIEW: 1, EDIT: 2, LAUNCH: 3}
+NEEDED = {ANY: 1, VIEW: 1, EDIT: 2, LAUNCH: 3, ADMIN: 4}  # ADMIN: superusers only
 
 # url name: (method, level needed). Written by hand on purpose: a new view must be added
 # here, with a decision about who may use it.
 TABLE = {
     "dashboard": ("get", ANY),
     "onurix_status": ("get", ANY),
+    "activity": ("get", ADMIN),
+    "activity_export": ("get", ADMIN),
+    "registry": ("get", ADMIN),
     "contact_list": ("get", VIEW),
     "contact_detail": ("get", VIEW),
     "contact_export": ("get", VIEW),
@@ -57,13 +60,23 @@ TABLE = {
     "campaign_update": ("get", EDIT),
     "campaign_delete": ("get", EDIT),
     "campaign_follow_up": ("post", EDIT),
+    "campaign_duplicate": ("post", EDIT),
+    "campaign_save_as_template": ("post", EDIT),
+    "campaign_credit_cap": ("get", LAUNCH),
     "campaign_results_action": ("post", EDIT),
     "campaign_pause": ("post", EDIT),
     "campaign_cancel": ("post", EDIT),
+    "campaign_wave_cancel": ("post", EDIT),
     "campaign_launch": ("post", LAUNCH),
     "campaign_resume": ("post", LAUNCH),
     "campaign_test_call": ("post", LAUNCH),
     "campaign_resend_unknown": ("get", LAUNCH),
+    "campaign_dead_numbers": ("post", EDIT),
+    "reports": ("get", VIEW),
+    "reports_export_csv": ("get", VIEW),
+    "reports_export_xlsx": ("get", VIEW),
+    "reports_reconciliation_csv": ("get", VIEW),
+    "reports_reconciliation_xlsx": ("get", VIEW),
 }
 
 

@@ -15,19 +15,9 @@ from campaigns import services
 from campaigns.models import CallResult, OnurixRequest, OnurixSlot, WorkerHeartbeat
 from campaigns.services import limiter
 from campaigns.services.dispatch import recover_dead_workers
+from onurix_sandbox.api import busiest_second
 from tests.factories import make_audience, make_campaign, make_user
 from tests.workers import running_workers, worker_environment
-
-
-def busiest_second(arrivals: list[float]) -> int:
-    """The most requests that arrived within any one second (a sliding window)."""
-    arrivals = sorted(arrivals)
-    most, start = 0, 0
-    for end, at in enumerate(arrivals):
-        while at - arrivals[start] >= 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 def test_busiest_second_counts_a_sliding_window():

@@ -80,6 +80,6 @@ def test_several_workers_share_a_campaign_without_calling_anyone_twice(settings,
     }
     calls = Counter(call.phone for call in sandbox.state.calls())
     assert len(calls) == phones and set(calls.values()) == {1}
-    # The work was really shared: more than one worker sent requests.
-    senders = set(campaign.requests.values_list("worker", flat=True))
-    assert len(senders) > 1
+    # Every worker ran the campaign's dispatch at once. How many of them sent depends on
+    # who holds the account's request slots (ONURIX_CONCURRENCY for every worker together:
+    # tests/test_shared_rate_limit.py); whoever sent, each phone was claimed once.

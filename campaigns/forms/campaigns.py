@@ -20,6 +20,7 @@ from ..personalisation import (
     unknown_placeholders,
 )
 from ..phones import InvalidPhone, normalize_phone, parse_phone_list
+from .contacts import block_at_onurix_field
 
 RETRY_CHOICES = [(1, "1"), (2, "2"), (3, "3")]
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -146,6 +147,35 @@ class CampaignForm(forms.Form):
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
+    purpose = forms.ChoiceField(
+        label=_("Purpose"),
+        choices=Campaign.Purpose.choices,
+        # Left out of a request, a campaign is informational, as the model's default.
+        required=False,
+        initial=Campaign.Purpose.INFORMATIONAL,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Ley 2300 de 2023: commercial or advertising calls (offers, promotions, new "
+            "services) must leave out the numbers in the Registro de Números Excluidos; "
+            "this campaign will. Informational or service calls (appointments, alerts, "
+            "collections of existing obligations) are not bound by it."
+        ),
+        error_messages={"invalid_choice": _("Choose commercial or informational.")},
+    )
+    credit_cap = forms.IntegerField(
+        label=_("Credit limit"),
+        required=False,
+        min_value=1,
+        max_value=2_000_000_000,
+        help_text=_(
+            "Optional: the most credits this campaign may spend. When the next calls would "
+            "pass it, the campaign pauses; a launcher may raise it and resume."
+        ),
+        error_messages={
+            "invalid": _("Write the limit as a whole number of credits, for example 500."),
+            "min_value": _("The limit must be at least 1 credit, or empty for no limit."),
+        },
+    )
 
     def __init__(self, *args, campaign: Campaign | None = None, **kwargs):
         if campaign is not None and "initial" not in kwargs:
@@ -161,6 +191,8 @@ class CampaignForm(forms.Form):
                 "scheduled_at": campaign.scheduled_at,
                 "calling_window_start": campaign.calling_window_start,
                 "calling_window_end": campaign.calling_window_end,
+                "purpose": campaign.purpose,
+                "credit_cap": campaign.credit_cap,
             }
         super().__init__(*args, **kwargs)
         self.fields["message"].widget.attrs.update(
@@ -179,6 +211,9 @@ class CampaignForm(forms.Form):
 
     def clean_phones(self):
         return self.cleaned_data["phones"].strip()
+
+    def clean_purpose(self):
+        return self.cleaned_data["purpose"] or Campaign.Purpose.INFORMATIONAL
 
     def clean_scheduled_at(self):
         scheduled_at = self.cleaned_data["scheduled_at"]
@@ -301,6 +336,8 @@ class CampaignForm(forms.Form):
             "scheduled_at": data["scheduled_at"],
             "calling_window_start": data["calling_window_start"],
             "calling_window_end": data["calling_window_end"],
+            "purpose": data["purpose"],
+            "credit_cap": data["credit_cap"],
         }
 
 
@@ -356,6 +393,7 @@ class ResultsActionForm(forms.Form):
     def __init__(self, *args, campaign: Campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["results"].queryset = CallResult.objects.filter(campaign=campaign)
+        self.fields["block_at_onurix"] = block_at_onurix_field()
 
     def clean(self):
         cleaned = super().clean()

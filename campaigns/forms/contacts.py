@@ -1,13 +1,31 @@
 """Input validation only: forms never write and never call Onurix."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from ..csv_files import CUSTOM_FIELD_NAME_RULE, is_custom_field_name
 from ..models import Contact, ContactGroup
 from ..phones import InvalidPhone, normalize_phone, parse_phone_list
 from ..text import clean_text
 
 MAX_CUSTOM_FIELDS = 50
+
+BLOCK_AT_ONURIX_LABEL = _("Also block at Onurix")
+BLOCK_AT_ONURIX_HELP = _(
+    "Onurix keeps its own do-not-contact list: a blocked phone is never called through "
+    "this Onurix account again, from any product. This cannot be undone from here."
+)
+
+
+def block_at_onurix_field() -> forms.BooleanField:
+    """The "also block at Onurix" checkbox, ticked when ONURIX_BLOCK_PHONE_SYNC is on."""
+    return forms.BooleanField(
+        label=BLOCK_AT_ONURIX_LABEL,
+        help_text=BLOCK_AT_ONURIX_HELP,
+        required=False,
+        initial=settings.ONURIX_BLOCK_PHONE_SYNC,
+    )
 
 
 def _parse_custom_fields(text: str) -> dict[str, str]:
@@ -82,6 +100,7 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args, can_clear_do_not_call: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicate: Contact | None = None
+        self.fields["block_at_onurix"] = block_at_onurix_field()
         if self.instance.pk and not self.is_bound:
             self.initial["custom_fields_text"] = "\n".join(
                 f"{name} = {value}" for name, value in self.instance.custom_fields.items()
@@ -112,7 +131,16 @@ class ContactForm(forms.ModelForm):
         return phone
 
     def clean_custom_fields_text(self):
-        return _parse_custom_fields(self.cleaned_data["custom_fields_text"])
+        fields = _parse_custom_fields(self.cleaned_data["custom_fields_text"])
+        # New names only: a contact saved before the rule keeps the names it has.
+        known = self.instance.custom_fields or {}
+        for name in fields:
+            if name not in known and not is_custom_field_name(name):
+                raise forms.ValidationError(
+                    "«%(name)s»: %(rule)s",
+                    params={"name": name, "rule": CUSTOM_FIELD_NAME_RULE},
+                )
+        return fields
 
     def clean(self):
         cleaned = super().clean()
@@ -174,6 +202,10 @@ class ContactBulkForm(forms.Form):
         label=_("Group"), queryset=ContactGroup.objects.order_by("name"), required=False
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["block_at_onurix"] = block_at_onurix_field()
 
     def clean(self):
         cleaned = super().clean()

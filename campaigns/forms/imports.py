@@ -14,6 +14,7 @@ from ..contact_import import (
     keep_other_columns,
     recognise_columns,
 )
+from ..csv_files import CUSTOM_FIELD_NAME_RULE, is_custom_field_name
 from ..models import ContactGroup
 
 # Names of unrecognised columns listed on the mapping step; Outlook's export has 60.
@@ -30,11 +31,12 @@ class ImportUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.CONTACT_IMPORT_MAX_BYTES
-        if upload.size > limit:
+        limit = settings.IMPORT_MAX_BYTES
+        if getattr(upload, "refused", False) or upload.size > limit:
+            # A refused upload stopped at the limit: its size is what arrived by then.
             raise forms.ValidationError(
-                _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files."),
-                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+                _("The file is larger than %(limit)s. Split it into smaller files."),
+                params={"limit": filesizeformat(limit)},
             )
         if upload.size == 0:
             raise forms.ValidationError(_("The file is empty."))
@@ -86,6 +88,7 @@ class ImportMappingForm(forms.Form):
             str(self[f"column_{index}"].label)
             for index in self.other_columns
             if self[f"column_{index}"].value() == "ignore"
+            and is_custom_field_name(self.headers[index])
         ]
 
     def ignored_other_columns_text(self) -> str:
@@ -101,6 +104,17 @@ class ImportMappingForm(forms.Form):
             mapping = keep_other_columns(headers=self.headers, mapping=mapping)
         if "phone" not in mapping and self.headers:
             self.add_error("column_0", _("Choose the column that holds the phone."))
+        for index, target in enumerate(mapping):
+            header = self.headers[index]
+            if target == "custom" and header and not is_custom_field_name(header):
+                self.add_error(
+                    f"column_{index}",
+                    _(
+                        "This name cannot be a custom field: rename the column in the file, "
+                        "or choose Ignore. %(rule)s"
+                    )
+                    % {"rule": CUSTOM_FIELD_NAME_RULE},
+                )
         labels = dict(IMPORT_TARGETS)
         for target in SINGLE_COLUMN_TARGETS:
             indexes = [index for index, value in enumerate(mapping) if value == target]

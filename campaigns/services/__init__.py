@@ -5,7 +5,9 @@ entity. Expected failures raise `django.core.exceptions.ValidationError`. Caller
 them from here: `from campaigns import services; services.contact_save(...)`.
 """
 
+from .activity import activity_csv_rows, activity_record
 from .audio import audio_code_delete, audio_code_save
+from .blocking import BlockRun, do_not_call_block_at_onurix, enqueue_block_at_onurix
 from .campaigns import (
     Audience,
     CampaignNotDraft,
@@ -41,6 +43,7 @@ from .contacts import (
     group_delete,
     group_save,
 )
+from .copies import campaign_duplicate, campaign_save_as_template
 from .dispatch import (
     campaign_dispatch,
     campaign_finish_if_done,
@@ -50,12 +53,15 @@ from .dispatch import (
 from .drafts import campaign_delete
 from .imports import (
     contact_import_confirm,
-    contact_import_file,
+    contact_import_count,
     contact_import_preview,
     contact_import_report_rows,
+    contact_import_resume,
     contact_import_run,
     contact_import_sample,
     contact_import_start,
+    contact_import_table,
+    contact_imports_sweep,
 )
 from .onurix_health import OnurixHealth, onurix_health
 from .polling import (
@@ -65,6 +71,16 @@ from .polling import (
     campaigns_to_poll,
     enqueue_poll,
     next_poll_step,
+)
+from .registry import (
+    RegistryLoad,
+    registry_current,
+    registry_is_stale,
+    registry_load,
+    registry_load_uploaded,
+    registry_reason_label,
+    registry_recent_loads,
+    registry_upload,
 )
 from .results import (
     RESULT_COLUMNS,
@@ -77,12 +93,22 @@ from .results import (
     results_add_to_group,
     results_mark_do_not_call,
 )
+from .spending import (
+    LowBalance,
+    SpendingRoom,
+    balance_alert_check,
+    campaign_set_credit_cap,
+    low_balance,
+    spending_room,
+)
+from .waves import WaveSpec, campaign_waves_save, wave_cancel, waves_sweep
 from .workers import WorkerHealth, worker_health
 
 __all__ = [
     "RESULT_COLUMNS",
     "AddPhonesResult",
     "Audience",
+    "BlockRun",
     "BulkOutcome",
     "CampaignNotDraft",
     "CampaignPreview",
@@ -90,16 +116,24 @@ __all__ = [
     "DoNotCallOutcome",
     "DoNotCallResult",
     "ExcludedPhone",
+    "LowBalance",
     "OnurixHealth",
     "PollReport",
+    "RegistryLoad",
     "RenderedSample",
+    "SpendingRoom",
+    "WaveSpec",
     "WorkerHealth",
+    "activity_csv_rows",
+    "activity_record",
     "audio_code_delete",
     "audio_code_save",
+    "balance_alert_check",
     "campaign_audience",
     "campaign_cancel",
     "campaign_delete",
     "campaign_dispatch",
+    "campaign_duplicate",
     "campaign_finish_if_done",
     "campaign_follow_up",
     "campaign_launch",
@@ -112,19 +146,25 @@ __all__ = [
     "campaign_results_xlsx",
     "campaign_resume",
     "campaign_save",
+    "campaign_save_as_template",
+    "campaign_set_credit_cap",
     "campaign_starts_at",
     "campaign_test_call",
     "campaign_totals_recount",
+    "campaign_waves_save",
     "campaign_window",
     "campaigns_sweep",
     "campaigns_to_poll",
     "contact_import_confirm",
-    "contact_import_file",
+    "contact_import_count",
     "contact_import_preview",
     "contact_import_report_rows",
+    "contact_import_resume",
     "contact_import_run",
     "contact_import_sample",
     "contact_import_start",
+    "contact_import_table",
+    "contact_imports_sweep",
     "contact_save",
     "contacts_add_to_group",
     "contacts_bulk_apply",
@@ -132,16 +172,29 @@ __all__ = [
     "contacts_export_rows",
     "contacts_remove_from_group",
     "contacts_set_do_not_call",
+    "do_not_call_block_at_onurix",
+    "enqueue_block_at_onurix",
     "enqueue_dispatch",
     "enqueue_poll",
     "group_add_phones",
     "group_delete",
     "group_save",
+    "low_balance",
     "next_poll_step",
     "onurix_health",
     "onurix_health_cached",
     "recover_stale_sending",
+    "registry_current",
+    "registry_is_stale",
+    "registry_load",
+    "registry_load_uploaded",
+    "registry_reason_label",
+    "registry_recent_loads",
+    "registry_upload",
     "results_add_to_group",
     "results_mark_do_not_call",
+    "spending_room",
+    "wave_cancel",
+    "waves_sweep",
     "worker_health",
 ]

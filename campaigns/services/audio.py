@@ -10,7 +10,8 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from ..audio_files import detect_audio_type, read_head
-from ..models import AudioCode
+from ..models import ActivityEntry, AudioCode
+from .activity import activity_record
 
 
 def audio_code_save(
@@ -62,7 +63,7 @@ def audio_code_save(
 
 
 def audio_code_delete(*, audio_code: AudioCode) -> None:
-    """Delete an audio code and its local file.
+    """Delete an audio code and its local file; recorded in the activity log.
 
     Raises ValidationError if a campaign uses the code: campaigns keep what they played.
     """
@@ -70,6 +71,7 @@ def audio_code_delete(*, audio_code: AudioCode) -> None:
     file_name = audio_code.audio_file.name or ""
     try:
         with transaction.atomic():
+            activity_record(action=ActivityEntry.Action.AUDIO_DELETE, target=audio_code)
             audio_code.delete()
     except ProtectedError as error:
         raise ValidationError(

@@ -14,21 +14,24 @@ from decimal import ROUND_CEILING, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import tasks
 from ..calling_hours import CallingWindow, calling_window, describe_start
-from ..contact_import import looks_like_formula
+from ..csv_files import looks_like_formula
 from ..models import (
+    ActivityEntry,
     AudioCode,
     CallResult,
     Campaign,
     Contact,
     ContactGroup,
+    FollowUpWave,
     OnurixRequest,
+    RegistryList,
     TestCall,
 )
 from ..personalisation import (
@@ -39,8 +42,18 @@ from ..personalisation import (
 )
 from ..phones import parse_phone_list
 from ..selectors import credits_per_call_estimate, resendable_unknown
+from ..selectors_reports import dead_number_phones
 from . import limiter
+from .activity import activity_record
 from .onurix_health import OnurixHealth, onurix_health
+from .registry import (
+    registry_applies,
+    registry_current,
+    registry_is_stale,
+    registry_members_in_groups,
+    registry_phones_in,
+    registry_reason_label,
+)
 from .sending import record_request, send_phones
 
 logger = logging.getLogger(__name__)
@@ -61,10 +74,11 @@ class ExcludedPhone:
     phone: str
     contact_id: int | None
     reason: str
+    detail: str = ""  # a more precise label: the registry list's date
 
     @property
     def reason_label(self) -> str:
-        return str(Reason(self.reason).label)
+        return self.detail or str(Reason(self.reason).label)
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,11 @@ class Audience:
     # Phones to call whose name or fields look like a spreadsheet formula ("=HYPERLINK(")
     # or code: the voice would read them aloud; the preview shows them first.
     suspicious: list[str] = field(default_factory=list)
+    # Commercial campaigns: the registry list checked (None when none is loaded).
+    registry: RegistryList | None = None
+    # Phones to call that are dead numbers (see selectors_reports.dead_numbers), while the
+    # campaign does not leave them out.
+    dead: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,21 @@ class CampaignPreview:
     starts_at: datetime | None  # when the calls would really start if launched now
     starts_now: bool  # launching calls at once (else it waits for starts_at)
     start_message: str
+    # Commercial campaigns: the registry's reason with its list date, and a warning when
+    # no list is loaded or it is older than RNE_MAX_AGE_DAYS.
+    registry_label: str = ""
+    registry_warning: str = ""
+    # Dead numbers in the audience (left out when the campaign chose so) and the credits
+    # leaving them out saves.
+    dead_numbers: int = 0
+    dead_numbers_credits: Decimal = Decimal(0)
+    dead_number_failures: int = 0  # CAMPAIGN_DEAD_NUMBER_FAILURES, for the wording
+
+    def reason_label(self, reason: str) -> str:
+        """How the preview names an exclusion reason (the registry's with its date)."""
+        if reason == Reason.REGISTRY and self.registry_label:
+            return self.registry_label
+        return str(Reason(reason).label)
 
 
 def campaign_window(campaign: Campaign) -> CallingWindow:
@@ -127,9 +161,10 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
     """Who a campaign would call now, and who is left out and why.
 
     Group members come first, then the phones typed by hand. A phone is called once; a
-    do-not-call contact, an invalid phone, a repeated phone, a phone that answered a call
-    recently (the contact-frequency rule) and a contact whose personalised text is longer
-    than MESSAGE_MAX_LENGTH are left out with that reason.
+    do-not-call contact, a commercial campaign's phone in the national registry (RNE),
+    an invalid phone, a repeated phone, a phone that answered a call recently (the
+    contact-frequency rule) and a contact whose personalised text is longer than
+    MESSAGE_MAX_LENGTH are left out with that reason.
     """
     to_call: list[AudienceEntry] = []
     excluded: list[ExcludedPhone] = []
@@ -137,8 +172,20 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
     suspicious: list[str] = []
     seen: set[str] = set()
     recent = _recently_answered()
+    dead = dead_number_phones()
+    dead_to_call: list[str] = []
     message = campaign.message if not campaign.uses_audio else ""
     personalised = has_placeholders(message)
+    group_ids = list(campaign.groups.values_list("pk", flat=True))
+    typed, invalid = parse_phone_list(campaign.extra_phones)
+    registry = registry_current() if registry_applies(campaign) else None
+    in_registry: set[str] = set()
+    registry_label = ""
+    if registry is not None:
+        in_registry = registry_phones_in(registry_list=registry, phones=typed)
+        if group_ids:
+            in_registry |= registry_members_in_groups(registry_list=registry, group_ids=group_ids)
+        registry_label = registry_reason_label(registry)
 
     def consider(phone, contact_id, do_not_call, first_name="", last_name="", custom=None):
         if phone in seen:
@@ -148,8 +195,12 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
         names[phone] = f"{first_name} {last_name}".strip()
         if do_not_call:
             excluded.append(ExcludedPhone(phone, contact_id, Reason.DO_NOT_CALL))
+        elif phone in in_registry:
+            excluded.append(ExcludedPhone(phone, contact_id, Reason.REGISTRY, registry_label))
         elif phone in recent:
             excluded.append(ExcludedPhone(phone, contact_id, Reason.FREQUENCY))
+        elif phone in dead and campaign.exclude_dead_numbers:
+            excluded.append(ExcludedPhone(phone, contact_id, Reason.DEAD))
         else:
             text = (
                 render_message(
@@ -162,11 +213,12 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
                 excluded.append(ExcludedPhone(phone, contact_id, Reason.TOO_LONG))
                 return
             to_call.append(AudienceEntry(phone, contact_id, text))
+            if phone in dead:
+                dead_to_call.append(phone)
             values = (first_name, last_name, *(custom or {}).values())
             if personalised and any(looks_like_formula(value) for value in values):
                 suspicious.append(phone)
 
-    group_ids = list(campaign.groups.values_list("pk", flat=True))
     if group_ids:
         members = (
             Contact.objects.filter(groups__in=group_ids)
@@ -177,7 +229,6 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
         for phone, pk, do_not_call, first, last, custom in members.iterator(chunk_size=2000):
             consider(phone, pk, do_not_call, first, last, custom)
 
-    typed, invalid = parse_phone_list(campaign.extra_phones)
     known = {
         row[0]: row
         for row in Contact.objects.filter(phone__in=typed).values_list(
@@ -191,7 +242,14 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
             consider(phone, None, False)
     for raw, _reason in invalid:
         excluded.append(ExcludedPhone(raw[:PHONE_FIELD_LENGTH], None, Reason.INVALID))
-    return Audience(to_call=to_call, excluded=excluded, names=names, suspicious=suspicious)
+    return Audience(
+        to_call=to_call,
+        excluded=excluded,
+        names=names,
+        suspicious=suspicious,
+        registry=registry,
+        dead=dead_to_call,
+    )
 
 
 def _recently_answered() -> set[str]:
@@ -254,7 +312,41 @@ def campaign_preview(*, campaign: Campaign) -> CampaignPreview:
         wait_message="" if window.is_open(now) else window.describe_wait(now),
         suspicious=len(audience.suspicious),
         **_start(campaign, now),
+        **_dead_numbers(audience, per_call),
+        **_registry_notes(campaign, audience),
     )
+
+
+def _registry_notes(campaign: Campaign, audience: Audience) -> dict:
+    if not registry_applies(campaign):
+        return {}
+    registry = audience.registry
+    if registry is None:
+        warning = _(
+            "This campaign is commercial but no list of the Registro de Números Excluidos "
+            "is loaded: an administrator must load it before the campaign leaves out "
+            "the people who refused commercial calls."
+        )
+        return {"registry_warning": warning}
+    notes = {"registry_label": registry_reason_label(registry)}
+    if registry_is_stale(registry):
+        notes["registry_warning"] = _(
+            "The list of the Registro de Números Excluidos is from %(date)s, more than "
+            "%(days)s days ago: ask an administrator to load the latest one."
+        ) % {
+            "date": formats.date_format(registry.list_date, "SHORT_DATE_FORMAT"),
+            "days": settings.RNE_MAX_AGE_DAYS,
+        }
+    return notes
+
+
+def _dead_numbers(audience: Audience, per_call: Decimal) -> dict:
+    count = len(audience.dead) + sum(item.reason == Reason.DEAD for item in audience.excluded)
+    return {
+        "dead_numbers": count,
+        "dead_numbers_credits": per_call * count,
+        "dead_number_failures": settings.CAMPAIGN_DEAD_NUMBER_FAILURES,
+    }
 
 
 def _start(campaign: Campaign, now: datetime) -> dict:
@@ -286,6 +378,8 @@ def campaign_save(
     calling_window_start: time | None = None,
     calling_window_end: time | None = None,
     parent: Campaign | None = None,
+    credit_cap: int | None = None,
+    purpose: str = Campaign.Purpose.INFORMATIONAL,
 ) -> Campaign:
     """Create a draft, or change one.
 
@@ -305,6 +399,8 @@ def campaign_save(
         "scheduled_at": scheduled_at,
         "calling_window_start": calling_window_start,
         "calling_window_end": calling_window_end,
+        "credit_cap": credit_cap,
+        "purpose": purpose,
     }
     draft = Campaign(created_by=user, parent=parent, **values)
     if campaign is not None and campaign.pk is not None:
@@ -388,6 +484,16 @@ def campaign_launch(*, campaign: Campaign, user, balance_unknown_ok: bool = Fals
         if not moved:
             return False
         _freeze_audience(locked, audience)
+        activity_record(
+            action=ActivityEntry.Action.CAMPAIGN_LAUNCH,
+            target=locked,
+            user=user,
+            details={
+                "phones": len(audience.to_call),
+                "estimated_credits": _number(estimated),
+                "scheduled": scheduled,
+            },
+        )
         transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
     campaign.refresh_from_db()
     return True
@@ -457,13 +563,17 @@ def enqueue_dispatch(*, campaign_id: int, run_after=None) -> None:
 
 def campaign_pause(*, campaign: Campaign, user) -> bool:
     """Stop sending after the requests in flight. False if it was not sending or scheduled."""
-    return Campaign.objects.move(
-        campaign.pk,
-        "pause",
-        state=Campaign.State.PAUSED,
-        state_message=_("Paused by %(user)s.") % {"user": user},
-        pause_reason=Campaign.PauseReason.USER,
-    )
+    with transaction.atomic():
+        paused = Campaign.objects.move(
+            campaign.pk,
+            "pause",
+            state=Campaign.State.PAUSED,
+            state_message=_("Paused by %(user)s.") % {"user": user},
+            pause_reason=Campaign.PauseReason.USER,
+        )
+        if paused:
+            activity_record(action=ActivityEntry.Action.CAMPAIGN_PAUSE, target=campaign, user=user)
+    return paused
 
 
 def campaign_resume(*, campaign: Campaign, user) -> bool:
@@ -481,6 +591,7 @@ def campaign_resume(*, campaign: Campaign, user) -> bool:
             state_message="",
             pause_reason="",
         )
+        activity_record(action=ActivityEntry.Action.CAMPAIGN_RESUME, target=locked, user=user)
         transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
     return True
 
@@ -499,9 +610,22 @@ def campaign_cancel(*, campaign: Campaign, user) -> int | None:
         )
         if not stopped:
             return None
-        return CallResult.objects.filter(campaign=campaign, state=CallResult.State.QUEUED).update(
-            state=CallResult.State.CANCELLED, updated_at=now
+        cancelled = CallResult.objects.filter(
+            campaign=campaign, state=CallResult.State.QUEUED
+        ).update(state=CallResult.State.CANCELLED, updated_at=now)
+        # Its follow-up waves that have not started never will (services/waves.py).
+        FollowUpWave.objects.filter(campaign=campaign, state=FollowUpWave.State.PENDING).update(
+            state=FollowUpWave.State.CANCELLED,
+            ended_at=now,
+            message=_("The campaign was cancelled."),
         )
+        activity_record(
+            action=ActivityEntry.Action.CAMPAIGN_CANCEL,
+            target=campaign,
+            user=user,
+            details={"calls_cancelled": cancelled},
+        )
+        return cancelled
 
 
 class ResendCountChanged(ValidationError):
@@ -540,6 +664,12 @@ def campaign_resend_unknown(*, campaign: Campaign, user, expected: int) -> int:
             )
         if not count:
             return 0
+        activity_record(
+            action=ActivityEntry.Action.CAMPAIGN_RESEND,
+            target=locked,
+            user=user,
+            details={"phones": count},
+        )
         if locked.state == Campaign.State.FINISHED:
             Campaign.objects.move(
                 campaign.pk, "resend", state=Campaign.State.SENDING, finished_at=None
@@ -621,5 +751,12 @@ def campaign_test_call(*, campaign: Campaign, phone: str, user) -> TestCall:
             item.state,
             item.credits,
         )
-    test_call.save()
+    with transaction.atomic():
+        test_call.save()
+        activity_record(
+            action=ActivityEntry.Action.CAMPAIGN_TEST_CALL,
+            target=campaign,
+            user=user,
+            details={"phone": phone, "state": test_call.state, "credits": str(test_call.credits)},
+        )
     return test_call

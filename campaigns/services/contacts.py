@@ -10,14 +10,17 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..contact_import import csv_safe
-from ..models import CallResult, Contact, ContactGroup, DoNotCallChange
+from ..csv_files import Echo, csv_safe, in_chunks
+from ..models import ActivityEntry, CallResult, Contact, ContactGroup, DoNotCallChange
+from .activity import activity_record, contacts_target
+from .blocking import enqueue_block_at_onurix
 
 
 @dataclass(frozen=True)
 class DoNotCallOutcome:
     changed: int  # contacts whose flag changed
     calls_cancelled: int  # queued calls removed from campaigns (every campaign)
+    blocks_queued: int = 0  # phones the worker will also block at Onurix
 
 
 # Ids or phones per query: well under SQLite's and PostgreSQL's limits on parameters.
@@ -30,7 +33,13 @@ def _chunked(values: list) -> Iterator[list]:
 
 
 def contacts_set_do_not_call(
-    *, contacts: QuerySet[Contact], do_not_call: bool, reason: str, source: str, user
+    *,
+    contacts: QuerySet[Contact],
+    do_not_call: bool,
+    reason: str,
+    source: str,
+    user,
+    block_at_onurix: bool = False,
 ) -> DoNotCallOutcome:
     """Mark (`do_not_call=True`) or clear the do-not-call flag of `contacts`: the one way
     the flag changes. `source` is a DoNotCallChange.Source; `user` may be None (a command).
@@ -43,8 +52,18 @@ def contacts_set_do_not_call(
 
     Clearing lets credits be spent on the person again: it raises PermissionDenied
     unless `user` may launch campaigns, and ValidationError without a reason.
+
+    With `block_at_onurix` (marking only), the phones newly marked are also blocked at
+    Onurix: their history rows wait as pending and the worker sends the requests once
+    this transaction commits (services/blocking.py). It raises PermissionDenied unless
+    `user` may mark people do-not-call (change contacts).
     """
     reason = reason.strip()[: DoNotCallChange._meta.get_field("reason").max_length]
+    block_at_onurix = block_at_onurix and do_not_call
+    if block_at_onurix and (user is None or not user.has_perm("campaigns.change_contact")):
+        raise PermissionDenied(
+            _("Only someone who may mark people do-not-call may block them at Onurix.")
+        )
     if not do_not_call:
         if user is None or not user.has_perm("campaigns.launch_campaign"):
             raise PermissionDenied(
@@ -71,7 +90,7 @@ def contacts_set_do_not_call(
                 do_not_call_at=now if do_not_call else None,
                 updated_at=now,
             )
-        DoNotCallChange.objects.bulk_create(
+        history = DoNotCallChange.objects.bulk_create(
             [
                 DoNotCallChange(
                     contact_id=pk,
@@ -79,11 +98,15 @@ def contacts_set_do_not_call(
                     reason=reason,
                     source=source,
                     changed_by_id=getattr(user, "pk", None),
+                    onurix_block=DoNotCallChange.OnurixBlock.PENDING if block_at_onurix else "",
                 )
                 for pk in changing
             ],
             batch_size=1000,
         )
+        if block_at_onurix and history:
+            change_ids = [change.pk for change in history]
+            transaction.on_commit(lambda: enqueue_block_at_onurix(change_ids=change_ids))
         cancelled = 0
         if do_not_call:
             phones = list(selected.filter(do_not_call=True).values_list("phone", flat=True))
@@ -95,7 +118,27 @@ def contacts_set_do_not_call(
                     exclusion_reason=CallResult.ExclusionReason.DO_NOT_CALL_LATE,
                     updated_at=now,
                 )
-    return DoNotCallOutcome(changed=len(changing), calls_cancelled=cancelled)
+        if changing:
+            activity_record(
+                action=ActivityEntry.Action.DO_NOT_CALL_MARK
+                if do_not_call
+                else ActivityEntry.Action.DO_NOT_CALL_CLEAR,
+                user=user,
+                details={
+                    "count": len(changing),
+                    "reason": reason,
+                    "source": source,
+                    "calls_cancelled": cancelled,
+                    # Asked to block the phones at Onurix too (services/blocking.py).
+                    **({"block_at_onurix": True} if block_at_onurix else {}),
+                },
+                **contacts_target(contact_ids=changing),
+            )
+    return DoNotCallOutcome(
+        changed=len(changing),
+        calls_cancelled=cancelled,
+        blocks_queued=len(changing) if block_at_onurix else 0,
+    )
 
 
 def contacts_add_to_group(*, contact_ids: Iterable[int], group: ContactGroup) -> int:
@@ -124,6 +167,7 @@ _EDITED_FIELDS = ["phone", "first_name", "last_name", "email", "custom_fields", 
 class ContactSaved:
     contact: Contact
     calls_cancelled: int  # queued calls excluded because the contact was marked
+    blocks_queued: int = 0  # 1 when the new mark also blocks the phone at Onurix
 
 
 def contact_save(
@@ -139,13 +183,15 @@ def contact_save(
     do_not_call: bool,
     do_not_call_reason: str = "",
     clear_reason: str = "",
+    block_at_onurix: bool = False,
 ) -> ContactSaved:
     """Create a contact, or update `contact`, from already validated fields.
 
     A change of the do-not-call flag goes through `contacts_set_do_not_call` (from the
     contact form, by `user`): marking records `do_not_call_reason`; clearing needs
     `clear_reason` and a user who may launch campaigns, and raises as that service does
-    (nothing is saved then). The reason of a contact already marked is kept.
+    (nothing is saved then). The reason of a contact already marked is kept. With
+    `block_at_onurix`, a new mark also blocks the phone at Onurix.
     """
     contact = contact or Contact()
     with transaction.atomic():
@@ -163,7 +209,7 @@ def contact_save(
             # Never the flag: a mark made meanwhile elsewhere is not overwritten.
             contact.save(update_fields=_EDITED_FIELDS)
         contact.groups.set(groups)
-        calls_cancelled = 0
+        calls_cancelled = blocks_queued = 0
         if do_not_call != contact.do_not_call:
             outcome = contacts_set_do_not_call(
                 contacts=Contact.objects.filter(pk=contact.pk),
@@ -171,16 +217,31 @@ def contact_save(
                 reason=do_not_call_reason if do_not_call else clear_reason,
                 source=DoNotCallChange.Source.FORM,
                 user=user,
+                block_at_onurix=block_at_onurix,
             )
-            calls_cancelled = outcome.calls_cancelled
+            calls_cancelled, blocks_queued = outcome.calls_cancelled, outcome.blocks_queued
             contact.refresh_from_db(fields=_DO_NOT_CALL_FIELDS)
-    return ContactSaved(contact=contact, calls_cancelled=calls_cancelled)
+    return ContactSaved(
+        contact=contact, calls_cancelled=calls_cancelled, blocks_queued=blocks_queued
+    )
 
 
-def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
-    """Delete contacts; their past call results stay, without the link. Returns how many."""
-    _total, by_model = contacts.delete()
-    return by_model.get(Contact._meta.label, 0)
+def contacts_delete(*, contacts: QuerySet[Contact], user=None) -> int:
+    """Delete contacts; their past call results stay, without the link. Returns how many.
+    Recorded in the activity log (by `user`, or the person of the current request)."""
+    with transaction.atomic():
+        # Read while the contacts still exist: the first few name the entry.
+        target = contacts_target(contact_ids=list(contacts.values_list("pk", flat=True)[:21]))
+        _total, by_model = contacts.delete()
+        deleted = by_model.get(Contact._meta.label, 0)
+        if deleted:
+            activity_record(
+                action=ActivityEntry.Action.CONTACTS_DELETE,
+                user=user,
+                details={"count": deleted},
+                **target,
+            )
+    return deleted
 
 
 def contacts_remove_from_group(*, contact_ids: Iterable[int], group: ContactGroup) -> int:
@@ -201,8 +262,10 @@ def group_save(*, group: ContactGroup | None = None, name: str, description: str
 
 
 def group_delete(*, group: ContactGroup) -> None:
-    """Delete a group; its members stay as contacts."""
-    group.delete()
+    """Delete a group; its members stay as contacts. Recorded in the activity log."""
+    with transaction.atomic():
+        activity_record(action=ActivityEntry.Action.GROUP_DELETE, target=group)
+        group.delete()
 
 
 @dataclass(frozen=True)
@@ -234,12 +297,19 @@ def group_add_phones(*, group: ContactGroup, phones: list[str]) -> AddPhonesResu
 class BulkOutcome:
     count: int  # contacts the action changed
     calls_cancelled: int = 0  # queued calls excluded by marking do-not-call
+    blocks_queued: int = 0  # phones the worker will also block at Onurix
 
 
 def contacts_bulk_apply(
-    *, action: str, contact_ids: list[int], group: ContactGroup | None = None, user
+    *,
+    action: str,
+    contact_ids: list[int],
+    group: ContactGroup | None = None,
+    user,
+    block_at_onurix: bool = False,
 ) -> BulkOutcome:
-    """Apply a list action to contacts, on behalf of `user`; says how many changed."""
+    """Apply a list action to contacts, on behalf of `user`; says how many changed.
+    `block_at_onurix`: marking do-not-call also blocks the phones at Onurix."""
     if action == "add_to_group":
         return BulkOutcome(count=contacts_add_to_group(contact_ids=contact_ids, group=group))
     if action == "remove_from_group":
@@ -252,31 +322,16 @@ def contacts_bulk_apply(
             reason=_("Marked from the contact list"),
             source=DoNotCallChange.Source.LIST,
             user=user,
+            block_at_onurix=block_at_onurix,
         )
-        return BulkOutcome(count=outcome.changed, calls_cancelled=outcome.calls_cancelled)
+        return BulkOutcome(
+            count=outcome.changed,
+            calls_cancelled=outcome.calls_cancelled,
+            blocks_queued=outcome.blocks_queued,
+        )
     if action == "delete":
-        return BulkOutcome(count=contacts_delete(contacts=contacts))
+        return BulkOutcome(count=contacts_delete(contacts=contacts, user=user))
     raise ValueError(f"unknown bulk action {action!r}")
-
-
-class Echo:
-    """A file-like object whose write returns the text: lets csv.writer feed a stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def in_chunks(lines: Iterator[str], size: int = 500) -> Iterator[str]:
-    """Lines joined `size` at a time: a streamed response handles each chunk it is given
-    (encoding, buffering) at a cost that, line by line, was a third of an export's time."""
-    chunk: list[str] = []
-    for line in lines:
-        chunk.append(line)
-        if len(chunk) == size:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
 
 
 def contacts_export_rows(*, contacts: QuerySet[Contact]) -> Iterator[str]:
@@ -293,9 +348,9 @@ def contacts_export_rows(*, contacts: QuerySet[Contact]) -> Iterator[str]:
                 seen.add(name)
                 custom_names.append(name)
     writer = csv.writer(Echo())
-    yield "\ufeff" + writer.writerow(
-        [_("Phone"), _("First name"), _("Last name"), _("Email"), *custom_names]
-    )
+    header = [_("Phone"), _("First name"), _("Last name"), _("Email"), *custom_names]
+    # Header cells too: custom-field names came from files and forms.
+    yield "\ufeff" + writer.writerow([csv_safe(str(cell)) for cell in header])
     rows = contacts.values_list("phone", "first_name", "last_name", "email", "custom_fields")
 
     def lines() -> Iterator[str]:

@@ -43,11 +43,20 @@ from ..calling_hours import CallingWindow
 from ..models import CallResult, Campaign, Contact, OnurixRequest, WorkerHeartbeat
 from ..onurix_states import map_onurix_state
 from . import limiter
+from .blocking import do_not_call_blocks_sweep
 from .campaigns import campaign_window, enqueue_dispatch
+from .imports import contact_imports_sweep
 from .limiter import stale_after
 from .onurix_health import onurix_health
 from .polling import campaigns_to_poll, enqueue_poll, test_calls_poll
+from .registry import registry_exclude_claimed, registry_loads_sweep
 from .sending import SendOutcome, record_request, send_phones
+from .spending import (
+    balance_alert_check,
+    campaigns_resume_after_daily_limit,
+    spending_room,
+)
+from .waves import waves_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +285,11 @@ class _Dispatcher:
                 now = timezone.now()
                 if not self.window.is_open(now):
                     return "waiting"
+                # The credit cap and the daily limit: only as many phones as still fit.
+                room = spending_room(campaign=self.campaign, now=now)
+                if room.exhausted and queued.exists():
+                    self._pause(room.message, room.reason)
+                    return "paused"
                 # One of the account's request slots first: when other workers hold
                 # them all, this claim costs no more than this.
                 if not limiter.slot_acquire(holder=token, worker=self.worker):
@@ -284,7 +298,9 @@ class _Dispatcher:
                 if connection.features.has_select_for_update_skip_locked:
                     candidates = candidates.select_for_update(skip_locked=True)
                 rows = list(
-                    candidates.values_list("id", "message_text", "phone")[: self.batch_size]
+                    candidates.values_list("id", "message_text", "phone")[
+                        : room.batch(self.batch_size)
+                    ]
                 )
                 if not rows:
                     limiter.slot_release(holder=token)
@@ -557,13 +573,15 @@ def campaign_finish_if_done(*, campaign: Campaign) -> bool:
 
 def _exclude_do_not_call_now(rows: list[tuple[int, str, str]], now) -> bool:
     """Exclude the queued rows whose phone is do-not-call at this moment (marked after
-    the launch); in the caller's transaction. Returns whether any was."""
+    the launch), or, for a commercial campaign, in the national registry (RNE) now; in the
+    caller's transaction. Returns whether any was."""
+    in_registry = registry_exclude_claimed(rows=rows, now=now)
     phones = {phone for _pk, _text, phone in rows}
     marked = set(
         Contact.objects.filter(phone__in=phones, do_not_call=True).values_list("phone", flat=True)
     )
     if not marked:
-        return False
+        return bool(in_registry)
     CallResult.objects.filter(
         id__in=[pk for pk, _text, phone in rows if phone in marked], state=State.QUEUED
     ).update(
@@ -621,6 +639,10 @@ def campaigns_sweep() -> dict[str, int]:
     time has come, and sending campaigns with queued phones and no recent activity, get a
     dispatch task. Duplicate tasks are harmless: phones are claimed one worker at a time.
     Campaigns whose polling chain of call states was lost get a poll (`campaigns_to_poll`).
+    Campaigns paused by Onurix faults or by the day's credit limit resume when they may;
+    the low balance is checked (one email per crossing). Other work a dead worker left:
+    contact imports (interrupted, resumable), block-phone requests whose task was lost
+    (queued again), registry loads (failed, the current list stays).
     """
     now = timezone.now()
     recovered, abandoned = _recover_stale_sending()
@@ -639,7 +661,7 @@ def campaigns_sweep() -> dict[str, int]:
         .distinct()
         .values_list("pk", flat=True)
     )
-    resumed = campaigns_resume_after_faults()
+    resumed = campaigns_resume_after_faults() + campaigns_resume_after_daily_limit(now=now)
     woken = sorted(set(due) | set(quiet) | set(resumed) | set(abandoned))
     for campaign_id in woken:
         enqueue_dispatch(campaign_id=campaign_id)
@@ -650,6 +672,11 @@ def campaigns_sweep() -> dict[str, int]:
         "resumed": len(resumed),
         "polls": len(polls),
         "test_calls": test_calls_poll(),
+        "balance_alert": balance_alert_check(),
+        "imports_interrupted": contact_imports_sweep(),
+        "waves_started": waves_sweep(now=now),
+        "blocks_requeued": do_not_call_blocks_sweep(now=now),
+        "registry_loads_failed": registry_loads_sweep(now=now),
     }
 
 

@@ -4,7 +4,8 @@ import logging
 
 from django.db import transaction
 
-from ..models import Campaign
+from ..models import ActivityEntry, Campaign
+from .activity import activity_record
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ def campaign_delete(*, campaign: Campaign, user) -> bool:
         # between, and the delete itself still asks for a draft.
         if not drafts.select_for_update().values_list("pk", flat=True):
             return False
+        activity_record(action=ActivityEntry.Action.CAMPAIGN_DELETE, target=campaign, user=user)
         deleted, _per_model = drafts.delete()
     if deleted:
         logger.info("Draft campaign %s deleted by %s", campaign.pk, user)

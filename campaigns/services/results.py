@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from ..contact_import import csv_safe
+from ..csv_files import Echo, csv_safe, in_chunks
 from ..models import (
     CallResult,
     Campaign,
@@ -26,8 +26,9 @@ from ..models import (
     DoNotCallChange,
 )
 from ..selectors import campaign_totals_from_results
+from ..selectors_waves import across_waves
 from .campaigns import campaign_save
-from .contacts import Echo, contacts_set_do_not_call, group_add_phones, in_chunks
+from .contacts import contacts_set_do_not_call, group_add_phones
 from .onurix_health import OnurixHealth, onurix_health
 
 # The columns of both exports, in order: (name, model path, header). The header is the
@@ -58,7 +59,16 @@ _COLUMNS = (
         pgettext_lazy("results export column", "credits_refunded"),
     ),
 )
+# Computed across the campaign's follow-up waves (selectors_waves.across_waves): the wave
+# whose call was answered, the outcome of the latest attempt, and every attempt.
+_WAVE_COLUMNS = (
+    ("wave", pgettext_lazy("results export column", "wave")),
+    ("final_state", pgettext_lazy("results export column", "final_state")),
+    ("attempts", pgettext_lazy("results export column", "attempts")),
+)
 RESULT_COLUMNS = tuple(name for name, _path, _header in _COLUMNS)
+# Added after RESULT_COLUMNS for a campaign with follow-up waves.
+WAVE_COLUMNS = tuple(name for name, _header in _WAVE_COLUMNS)
 _VALUES = tuple(path for _name, path, _header in _COLUMNS)
 _POSITION = {name: index for index, name in enumerate(RESULT_COLUMNS)}
 _DATES = (_POSITION["sent_at"], _POSITION["updated_at"])
@@ -79,14 +89,19 @@ class ExportDialect:
         return ";" if self.spanish else ","
 
 
-def export_dialect(*, language: str) -> ExportDialect:
+def export_dialect(*, language: str, waves: bool = False) -> ExportDialect:
     with translation.override(language):
         headers = [str(header) for _name, _path, header in _COLUMNS]
+        if waves:
+            headers += [str(header) for _name, header in _WAVE_COLUMNS]
     return ExportDialect(spanish=(language or "").startswith("es"), headers=headers)
 
 
-def _rows(results: QuerySet[CallResult], dialect: ExportDialect) -> Iterator[tuple]:
-    """One tuple per result in RESULT_COLUMNS order, read in chunks (constant memory)."""
+def _rows(
+    results: QuerySet[CallResult], dialect: ExportDialect, waves: dict | None = None
+) -> Iterator[tuple]:
+    """One tuple per result in RESULT_COLUMNS order, read in chunks (constant memory but
+    for `waves`: each phone's attempts in the follow-up waves, `wave_attempts`)."""
     rows = results.select_related(None).values_list(*_VALUES)
     # Looked up once: timezone.localtime() per value costs more than the rest of the row.
     zone = timezone.get_current_timezone()
@@ -94,6 +109,8 @@ def _rows(results: QuerySet[CallResult], dialect: ExportDialect) -> Iterator[tup
     reasons = dict(CallResult.ExclusionReason.choices) if dialect.spanish else {}
     for row in rows.iterator(chunk_size=2000):
         values = list(row)
+        if waves is not None:
+            values += _across_cells(values[0], values[_STATE], waves, states)
         values[1] = values[1] or ""
         values[2] = values[2] or ""
         for index in _DATES:
@@ -103,6 +120,19 @@ def _rows(results: QuerySet[CallResult], dialect: ExportDialect) -> Iterator[tup
             values[_STATE] = str(states.get(values[_STATE], values[_STATE]))
             values[_REASON] = str(reasons.get(values[_REASON], values[_REASON]))
         yield tuple(values)
+
+
+def _across_cells(phone: str, state: str, waves: dict, states: dict) -> list:
+    """The wave columns of one phone: the wave that reached it, its final state, and its
+    attempts ("1: Enviada; 2: Contestada")."""
+    across = across_waves(state, waves.get(phone))
+    final = across.final_state
+    attempts = [(number, states.get(value, value)) for number, value in across.attempts]
+    return [
+        across.reached_in or "",
+        str(states.get(final, final)),
+        "; ".join(f"{number}: {value}" for number, value in attempts),
+    ]
 
 
 def _text(value, decimal_comma: bool) -> str:
@@ -119,21 +149,24 @@ def _text(value, decimal_comma: bool) -> str:
 
 
 def campaign_results_csv_rows(
-    *, results: QuerySet[CallResult], language: str = "en"
+    *, results: QuerySet[CallResult], language: str = "en", waves: dict | None = None
 ) -> Iterator[str]:
     """CSV lines of results in the reader's language (`export_dialect`): UTF-8 with a BOM,
-    every cell passed through csv_safe, dates in Colombian time, in constant memory."""
-    dialect = export_dialect(language=language)
+    every cell passed through csv_safe, dates in Colombian time, in constant memory.
+    `waves`: the phones' attempts in the campaign's follow-up waves (`wave_attempts`)."""
+    dialect = export_dialect(language=language, waves=waves is not None)
     writer = csv.writer(Echo(), delimiter=dialect.delimiter)
-    yield "\ufeff" + writer.writerow(dialect.headers)
+    yield "\ufeff" + writer.writerow([csv_safe(str(header)) for header in dialect.headers])
     lines = (
         writer.writerow([csv_safe(_text(value, dialect.spanish)) for value in row])
-        for row in _rows(results, dialect)
+        for row in _rows(results, dialect, waves)
     )
     yield from in_chunks(lines)
 
 
-def campaign_results_xlsx(*, results: QuerySet[CallResult], language: str = "en"):
+def campaign_results_xlsx(
+    *, results: QuerySet[CallResult], language: str = "en", waves: dict | None = None
+):
     """The results as an .xlsx workbook in a temporary file (rewound, for streaming), with
     the headers and states of the reader's language.
 
@@ -144,11 +177,14 @@ def campaign_results_xlsx(*, results: QuerySet[CallResult], language: str = "en"
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    dialect = export_dialect(language=language)
+    dialect = export_dialect(language=language, waves=waves is not None)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Results"))
-    sheet.append(dialect.headers)
-    for row in _rows(results, dialect):
+    headers = [WriteOnlyCell(sheet, value=str(header)) for header in dialect.headers]
+    for cell in headers:
+        cell.data_type = "s"  # header cells too: text, never a formula
+    sheet.append(headers)
+    for row in _rows(results, dialect, waves):
         cells = []
         for value in row:
             if isinstance(value, str):
@@ -194,6 +230,7 @@ def campaign_follow_up(
         calling_window_end=campaign.calling_window_end,
         extra_phones="\n".join(phones),
         parent=campaign,
+        purpose=campaign.purpose,
     )
 
 
@@ -202,16 +239,18 @@ class DoNotCallResult:
     marked: int  # contacts now marked (created ones included)
     created: int  # phones that had no contact: created, marked do-not-call
     calls_cancelled: int  # queued calls to these phones excluded, in every campaign
+    blocks_queued: int = 0  # phones the worker will also block at Onurix
 
 
 def results_mark_do_not_call(
-    *, campaign: Campaign, results: QuerySet[CallResult], user
+    *, campaign: Campaign, results: QuerySet[CallResult], user, block_at_onurix: bool = False
 ) -> DoNotCallResult:
     """Mark the phones of `results` do-not-call, with the reason "From campaign <name>",
     through `contacts_set_do_not_call` (from the results page, by `user`).
 
     A phone without a contact gets one, so that it is left out of every later campaign;
-    its mark is in the history like any other.
+    its mark is in the history like any other. `block_at_onurix`: also block the phones
+    at Onurix (services/blocking.py).
     """
     phones = set(_phones(results))
     reason = _("From campaign %(name)s") % {"name": campaign.name}
@@ -226,9 +265,13 @@ def results_mark_do_not_call(
             reason=reason,
             source=DoNotCallChange.Source.RESULTS,
             user=user,
+            block_at_onurix=block_at_onurix,
         )
     return DoNotCallResult(
-        marked=outcome.changed, created=len(created), calls_cancelled=outcome.calls_cancelled
+        marked=outcome.changed,
+        created=len(created),
+        calls_cancelled=outcome.calls_cancelled,
+        blocks_queued=outcome.blocks_queued,
     )
 
 

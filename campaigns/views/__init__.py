@@ -1,5 +1,6 @@
 """Thin views: URL, method check, form, one service call, redirect or partial."""
 
+from .activity import activity, activity_export
 from .audio import (
     audio_code_create,
     audio_code_delete,
@@ -12,17 +13,12 @@ from .campaigns import (
     campaign_cancel,
     campaign_create,
     campaign_detail,
-    campaign_follow_up,
     campaign_launch,
     campaign_list,
     campaign_pause,
     campaign_progress,
     campaign_refresh,
     campaign_resend_unknown,
-    campaign_results,
-    campaign_results_action,
-    campaign_results_csv,
-    campaign_results_xlsx,
     campaign_resume,
     campaign_test_call,
     campaign_update,
@@ -36,6 +32,7 @@ from .contacts import (
     contact_list,
     contact_update,
 )
+from .copies import campaign_credit_cap, campaign_duplicate, campaign_save_as_template
 from .dashboard import dashboard, onurix_status
 from .groups import (
     group_add_members,
@@ -51,8 +48,19 @@ from .imports import (
     contact_import_progress,
     contact_import_report,
 )
+from .registry import registry
+from .results import (
+    campaign_follow_up,
+    campaign_results,
+    campaign_results_action,
+    campaign_results_csv,
+    campaign_results_xlsx,
+)
+from .waves import campaign_wave_cancel
 
 __all__ = [
+    "activity",
+    "activity_export",
     "audio_code_create",
     "audio_code_delete",
     "audio_code_file",
@@ -60,8 +68,10 @@ __all__ = [
     "audio_code_update",
     "campaign_cancel",
     "campaign_create",
+    "campaign_credit_cap",
     "campaign_delete",
     "campaign_detail",
+    "campaign_duplicate",
     "campaign_follow_up",
     "campaign_launch",
     "campaign_list",
@@ -74,8 +84,10 @@ __all__ = [
     "campaign_results_csv",
     "campaign_results_xlsx",
     "campaign_resume",
+    "campaign_save_as_template",
     "campaign_test_call",
     "campaign_update",
+    "campaign_wave_cancel",
     "contact_bulk",
     "contact_create",
     "contact_delete",
@@ -95,4 +107,5 @@ __all__ = [
     "group_list",
     "group_update",
     "onurix_status",
+    "registry",
 ]

@@ -1,19 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import selectors, services
+from .. import selectors, selectors_waves, services
 from ..calling_hours import describe_start
-from ..forms import CampaignForm, ResendForm, ResultsActionForm, TestCallForm
-from ..models import CallResult, Campaign, ContactGroup
-from .common import page_of, render_page, with_calls_cancelled
+from ..forms import CampaignForm, ResendForm, TestCallForm, WavesForm
+from ..models import CallResult, Campaign
+from .common import page_of, render_page
+from .results import results_context
 
 # Phones left out that the preview lists one by one; the counts per reason cover the rest.
 EXCLUDED_SHOWN = 200
@@ -45,14 +44,20 @@ def campaign_list(request):
 @require_http_methods(["GET", "POST"])
 @permission_required("campaigns.add_campaign", raise_exception=True)
 def campaign_create(request):
-    form = CampaignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        campaign = _save(request, form)
+    # ?template=<id>: the form starts with a template's content (services/copies.py).
+    templates = selectors.campaign_templates()
+    chosen = request.GET.get("template", "")
+    template = templates.filter(pk=chosen).first() if chosen.isdigit() else None
+    form = CampaignForm(request.POST or None, campaign=template)
+    waves_form = WavesForm(request.POST or None, campaign=template)
+    if request.method == "POST" and all([form.is_valid(), waves_form.is_valid()]):
+        campaign = _save(request, form, waves_form=waves_form)
         if campaign is not None:
             messages.success(request, _("Draft saved. Check the preview, then launch it."))
             _warn_if_the_start_time_is_closed(request, campaign)
             return redirect(campaign)
-    return render(request, "campaigns/campaign_form.html", {"form": form})
+    context = {"form": form, "waves_form": waves_form, "templates": templates, "template": template}
+    return render(request, "campaigns/campaign_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,11 +70,14 @@ def campaign_update(request, pk):
     # A POST is validated and saved even if the campaign left draft since the form was
     # opened: the service refuses it, and the form comes back with what was typed.
     form = CampaignForm(request.POST or None, campaign=campaign)
-    if request.method == "POST" and form.is_valid() and _save(request, form, campaign):
+    waves_form = WavesForm(request.POST or None, campaign=campaign)
+    valid = request.method == "POST" and all([form.is_valid(), waves_form.is_valid()])
+    if valid and _save(request, form, campaign, waves_form=waves_form):
         messages.success(request, _("Changes saved."))
         _warn_if_the_start_time_is_closed(request, campaign)
         return redirect(campaign)
-    return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": campaign})
+    context = {"form": form, "waves_form": waves_form, "campaign": campaign}
+    return render(request, "campaigns/campaign_form.html", context)
 
 
 def _warn_if_the_start_time_is_closed(request, campaign: Campaign) -> None:
@@ -87,12 +95,17 @@ def _warn_if_the_start_time_is_closed(request, campaign: Campaign) -> None:
         )
 
 
-def _save(request, form: CampaignForm, campaign: Campaign | None = None) -> Campaign | None:
-    """Save through the service; a ValidationError it raises lands on the form."""
+def _save(
+    request, form: CampaignForm, campaign: Campaign | None = None, *, waves_form: WavesForm
+) -> Campaign | None:
+    """Save through the services (the draft, then its waves); a ValidationError they
+    raise lands on the form."""
     try:
-        return services.campaign_save(
+        saved = services.campaign_save(
             campaign=campaign, user=request.user, **form.campaign_fields()
         )
+        services.campaign_waves_save(campaign=saved, waves=waves_form.waves())
+        return saved
     except ValidationError as error:
         form.add_error(None, error)
         return None
@@ -101,7 +114,9 @@ def _save(request, form: CampaignForm, campaign: Campaign | None = None) -> Camp
 @require_GET
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("audio_code", "wave__campaign"), pk=pk
+    )
     context = _detail_context_with_results(request, campaign)
     refused_phone = request.session.pop(_test_call_key(campaign), None)
     if refused_phone is not None:
@@ -114,15 +129,23 @@ def _test_call_key(campaign: Campaign) -> str:
 
 
 def _detail_context(campaign: Campaign) -> dict:
+    wave_rows = selectors_waves.campaign_wave_rows(campaign=campaign)
     context = {
         "campaign": campaign,
         "campaign_groups": campaign.groups.order_by("name"),
         "test_calls": campaign.test_calls.select_related("requested_by")[:TEST_CALLS_SHOWN],
         "test_call_form": TestCallForm(),
+        # Its follow-up waves; or, for a wave's own campaign, the wave (services/waves.py).
+        "wave_rows": wave_rows,
+        "wave_figures": selectors_waves.campaign_wave_figures(campaign=campaign, rows=wave_rows),
+        "wave_of": campaign.wave,
     }
     if campaign.can_launch:
         preview = services.campaign_preview(campaign=campaign)
         context["preview"] = preview
+        context["waves_estimate"] = selectors_waves.campaign_waves_estimate(
+            campaign=campaign, phones=preview.phones
+        )
         # For the plural of "it costs about N credits" (a price may be 1.5).
         context["test_call_credits_count"] = max(1, round(preview.credits_per_call))
         context["excluded_shown"] = [
@@ -135,7 +158,7 @@ def _detail_context(campaign: Campaign) -> dict:
             for item in preview.excluded[:EXCLUDED_SHOWN]
         ]
         context["excluded_rows"] = [
-            {"label": CallResult.ExclusionReason(reason).label, "count": count}
+            {"label": preview.reason_label(reason), "count": count}
             for reason, count in preview.excluded_counts.items()
         ]
     else:
@@ -146,7 +169,7 @@ def _detail_context(campaign: Campaign) -> dict:
 def _detail_context_with_results(request, campaign: Campaign) -> dict:
     context = _detail_context(campaign)
     if campaign.is_launched:
-        context.update(_results_context(request, campaign))
+        context.update(results_context(request, campaign))
     return context
 
 
@@ -349,187 +372,3 @@ def campaign_refresh(request, pk):
             _("The states are being read from Onurix: this page shows them in a moment."),
         )
     return redirect(campaign)
-
-
-# -- results -----------------------------------------------------------------------------------
-
-# The segments of the state chart, in order; "pending" is queued and sending together.
-CHART_STATES = [
-    CallResult.State.ANSWERED,
-    CallResult.State.FAILED,
-    CallResult.State.UNKNOWN,
-    CallResult.State.SENT,
-    "pending",
-    CallResult.State.CANCELLED,
-]
-# State filters from which a follow-up campaign can be made.
-FOLLOW_UP_FILTERS = {"not_answered", CallResult.State.FAILED, CallResult.State.UNKNOWN}
-SORTS = {"phone", "state", "sent_at", "credits"}
-
-
-def _results_filters(request) -> dict:
-    data = request.POST if request.method == "POST" else request.GET
-    state_filter = data.get("state", "")
-    sort = data.get("sort", "")
-    return {
-        "state_filter": state_filter if state_filter in selectors.RESULT_FILTERS else "",
-        "search": data.get("q", "").strip(),
-        "sort": sort if sort.lstrip("-") in SORTS else "",
-    }
-
-
-def _filter_choices() -> list[tuple[str, str]]:
-    return [
-        ("", _("All phones")),
-        ("not_answered", _("Did not answer (sent, failed or unknown)")),
-        *[(state.value, state.label) for state in CallResult.State],
-    ]
-
-
-def _state_chart(summary: dict) -> list[dict]:
-    """Segments of a 100-wide stacked bar: one per state with phones, in CHART_STATES order."""
-    # Queued and sending together, under the name the progress counters use.
-    labels = {**dict(CallResult.State.choices), "pending": CallResult.State.QUEUED.label}
-    whole = summary["to_call"]
-    segments, x = [], 0.0
-    for state in CHART_STATES:
-        count = summary["pending"] if state == "pending" else summary["counts"][state]
-        if not count or not whole:
-            continue
-        width = 100 * count / whole
-        percent = summary["pending_percent" if state == "pending" else "percent"]
-        percent = percent if state == "pending" else percent[state]
-        segments.append(
-            {
-                "state": state,
-                "label": labels[state],
-                "count": count,
-                "x": x,
-                "width": width,
-                "percent": percent,
-            }
-        )
-        x += width
-    return segments
-
-
-def _results_context(request, campaign: Campaign) -> dict:
-    filters = _results_filters(request)
-    summary = selectors.campaign_results_summary(campaign=campaign)
-    return {
-        "summary": summary,
-        "chart": _state_chart(summary),
-        "duration_end": (campaign.finished_at or timezone.now()) if campaign.started_at else None,
-        "reconciliation": selectors.campaign_reconciliation(campaign=campaign, net=summary["net"]),
-        "results_page": page_of(request, selectors.campaign_results(campaign=campaign, **filters)),
-        "filter_choices": _filter_choices(),
-        "can_follow_up": filters["state_filter"] in FOLLOW_UP_FILTERS,
-        "groups": ContactGroup.objects.order_by("name").only("pk", "name"),
-        "live": campaign.is_live,
-        **filters,
-    }
-
-
-@require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_results(request, pk):
-    """The summary and per-phone table of a campaign (htmx partial of its page)."""
-    campaign = get_object_or_404(Campaign, pk=pk)
-    if not request.htmx or not campaign.is_launched:
-        query = request.GET.urlencode()
-        return redirect(campaign.get_absolute_url() + (f"?{query}" if query else "") + "#results")
-    context = {"campaign": campaign, **_results_context(request, campaign)}
-    return render(request, "campaigns/partials/_campaign_results.html", context)
-
-
-def _filtered_results(request, campaign: Campaign):
-    return selectors.campaign_results(campaign=campaign, **_results_filters(request))
-
-
-def _export_name(campaign: Campaign, extension: str) -> str:
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    return f"resultados-{campaign.pk}-{stamp}.{extension}"
-
-
-@require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_results_csv(request, pk):
-    """The results of the table's filter and search as CSV that Excel opens in Spanish."""
-    campaign = get_object_or_404(Campaign, pk=pk)
-    rows = services.campaign_results_csv_rows(
-        results=_filtered_results(request, campaign), language=request.LANGUAGE_CODE
-    )
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(campaign, "csv")}"'
-    return response
-
-
-@require_GET
-@permission_required("campaigns.view_campaign", raise_exception=True)
-def campaign_results_xlsx(request, pk):
-    """The results of the table's filter and search as an Excel workbook."""
-    campaign = get_object_or_404(Campaign, pk=pk)
-    workbook = services.campaign_results_xlsx(
-        results=_filtered_results(request, campaign), language=request.LANGUAGE_CODE
-    )
-    return FileResponse(
-        workbook,
-        as_attachment=True,
-        filename=_export_name(campaign, "xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-
-
-@require_POST
-@permission_required("campaigns.add_campaign", raise_exception=True)
-def campaign_follow_up(request, pk):
-    """A new draft with the same content for the phones of a state filter."""
-    campaign = get_object_or_404(Campaign.objects.select_related("audio_code"), pk=pk)
-    filters = _results_filters(request)
-    if filters["state_filter"] not in FOLLOW_UP_FILTERS:
-        messages.error(request, _("Choose which phones to call again: a state filter first."))
-        return redirect(campaign)
-    results = selectors.campaign_results(campaign=campaign, **filters)
-    follow_up = services.campaign_follow_up(campaign=campaign, results=results, user=request.user)
-    if follow_up is None:
-        messages.info(request, _("No phone matches: no campaign was created."))
-        return redirect(campaign)
-    messages.success(
-        request,
-        _("Draft created from %(name)s. Check the preview, then launch it.")
-        % {"name": campaign.name},
-    )
-    return redirect(follow_up)
-
-
-@require_POST
-@permission_required("campaigns.change_contact", raise_exception=True)
-def campaign_results_action(request, pk):
-    """Mark the selected phones do-not-call, or add them to a group."""
-    campaign = get_object_or_404(Campaign, pk=pk)
-    back = reverse("campaign_detail", args=[campaign.pk]) + "#results"
-    form = ResultsActionForm(request.POST, campaign=campaign)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(back)
-    results = form.cleaned_data["results"]
-    if form.cleaned_data["action"] == "do_not_call":
-        done = services.results_mark_do_not_call(
-            campaign=campaign, results=results, user=request.user
-        )
-        text = ngettext(
-            "%(count)s phone marked do-not-call.",
-            "%(count)s phones marked do-not-call.",
-            done.marked,
-        ) % {"count": done.marked}
-        messages.success(request, with_calls_cancelled(text, done.calls_cancelled))
-    else:
-        group = form.cleaned_data["group"]
-        added = services.results_add_to_group(results=results, group=group)
-        text = ngettext(
-            "%(count)s phone added to %(group)s.", "%(count)s phones added to %(group)s.", added
-        )
-        messages.success(request, text % {"count": added, "group": group.name})
-    return redirect(back)

@@ -14,6 +14,17 @@ def render_page(request, template, partial, context):
     return render(request, partial if request.htmx else template, context)
 
 
+def blocks_queued_text(count: int) -> str:
+    """What a person reads after asking to block phones at Onurix."""
+    return ngettext(
+        "%(count)d phone will also be blocked at Onurix in a moment; its history shows the "
+        "outcome. This cannot be undone from here.",
+        "%(count)d phones will also be blocked at Onurix in a moment; their history shows "
+        "the outcome. This cannot be undone from here.",
+        count,
+    ) % {"count": count}
+
+
 def with_calls_cancelled(text: str, calls_cancelled: int) -> str:
     """`text`, followed by how many pending calls a do-not-call mark cancelled, if any."""
     if not calls_cancelled:

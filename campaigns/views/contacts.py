@@ -16,7 +16,7 @@ from ..forms import (
     ContactForm,
 )
 from ..models import Contact, ContactGroup
-from .common import page_of, render_page, with_calls_cancelled
+from .common import blocks_queued_text, page_of, render_page, with_calls_cancelled
 
 
 def _contact_filters(request) -> dict:
@@ -26,6 +26,7 @@ def _contact_filters(request) -> dict:
         "search": request.GET.get("q", "").strip(),
         "group_id": int(group) if group.isdigit() else None,
         "do_not_call": do_not_call,
+        "dead": request.GET.get("dead") == "yes",
     }
 
 
@@ -53,6 +54,8 @@ def contact_create(request):
         saved = services.contact_save(user=request.user, **_contact_fields(form))
         text = _("Contact %(name)s added.") % {"name": saved.contact}
         messages.success(request, with_calls_cancelled(text, saved.calls_cancelled))
+        if saved.blocks_queued:
+            messages.info(request, blocks_queued_text(saved.blocks_queued))
         return redirect(saved.contact)
     return render(request, "campaigns/contact_form.html", {"form": form})
 
@@ -76,6 +79,8 @@ def contact_update(request, pk):
         else:
             text = with_calls_cancelled(_("Changes saved."), saved.calls_cancelled)
             messages.success(request, text)
+            if saved.blocks_queued:
+                messages.info(request, blocks_queued_text(saved.blocks_queued))
             return redirect(contact)
     return render(request, "campaigns/contact_form.html", {"form": form, "contact": contact})
 
@@ -92,6 +97,7 @@ def _contact_fields(form: ContactForm) -> dict:
         "do_not_call_reason": data["do_not_call_reason"],
         "clear_reason": data.get("clear_reason", ""),
         "groups": data["groups"],
+        "block_at_onurix": data["block_at_onurix"],
     }
 
 
@@ -163,12 +169,15 @@ def contact_bulk(request):
         contact_ids=[contact.pk for contact in contacts],
         group=group,
         user=request.user,
+        block_at_onurix=form.cleaned_data["block_at_onurix"],
     )
     text = BULK_MESSAGES[action](done.count) % {
         "count": done.count,
         "group": group.name if group else "",
     }
     messages.success(request, with_calls_cancelled(text, done.calls_cancelled))
+    if done.blocks_queued:
+        messages.info(request, blocks_queued_text(done.blocks_queued))
     return redirect(back)
 
 

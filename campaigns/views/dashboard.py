@@ -39,6 +39,7 @@ def dashboard(request):
         "credits_30_days": sum(day["net"] for day in usage["per_day"]),
         "recent_campaigns": selectors.recent_campaigns_with_cost(limit=RECENT_CAMPAIGNS),
         "worker": services.worker_health(),
+        "low_balance": services.low_balance(),
     }
     return render(request, "campaigns/dashboard.html", context)
 

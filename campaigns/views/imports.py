@@ -44,24 +44,24 @@ def contact_import_detail(request, pk):
         if not services.contact_import_confirm(job=job):
             messages.info(request, _("This import was already confirmed."))
         return redirect(job)
+    if request.method == "POST" and "resume" in request.POST:
+        if not services.contact_import_resume(job=job):
+            messages.info(request, _("This import is not interrupted."))
+        return redirect(job)
     if request.method == "POST" and editable and form.is_valid():
-        try:
-            services.contact_import_preview(
-                job=job,
-                mapping=form.cleaned_data["mapping"],
-                group=form.cleaned_data["group"],
-                new_group_name=form.cleaned_data["new_group"].strip(),
-                overwrite=form.cleaned_data["overwrite"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return redirect(job)
+        services.contact_import_preview(
+            job=job,
+            mapping=form.cleaned_data["mapping"],
+            group=form.cleaned_data["group"],
+            new_group_name=form.cleaned_data["new_group"].strip(),
+            overwrite=form.cleaned_data["overwrite"],
+        )
+        return redirect(job)
     context = {
         "job": job,
         "form": form,
         "editable": editable,
-        "sample": services.contact_import_sample(job=job),
+        "sample": services.contact_import_sample(job=job) if editable else [],
     }
     return render(request, "campaigns/contact_import_detail.html", context)
 
@@ -70,7 +70,11 @@ def contact_import_detail(request, pk):
 @permission_required("campaigns.add_contact", raise_exception=True)
 def contact_import_progress(request, pk):
     job = get_object_or_404(ContactImport, pk=pk)
-    return render(request, "campaigns/partials/_import_progress.html", {"job": job})
+    response = render(request, "campaigns/partials/_import_progress.html", {"job": job})
+    if request.htmx and job.state in {ContactImport.State.UPLOADED, ContactImport.State.PREVIEWED}:
+        # The preview finished (or failed): the page shows its counts, or the columns again.
+        response["HX-Redirect"] = job.get_absolute_url()
+    return response
 
 
 @require_GET

@@ -1,21 +1,19 @@
-"""Import contacts from a CSV or .xlsx file: `manage.py import_contacts FILE`."""
+"""Import contacts from a CSV or .xlsx file: `manage.py import_contacts FILE`.
+
+Runs the services the import pages run (upload, preview, confirm), in this process: the
+import is listed on the import page like the others.
+"""
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from campaigns import services
-from campaigns.contact_import import (
-    IMPORT_TARGETS,
-    ImportFileError,
-    ImportPreview,
-    ImportReport,
-    contact_import_preview,
-    guess_mapping,
-    open_table,
-)
-from campaigns.models import ContactGroup
+from campaigns.contact_import import IMPORT_TARGETS, guess_mapping
+from campaigns.models import ContactGroup, ContactImport
 
 # Skipped rows listed in the output; the rest are counted.
 MAX_LISTED = 50
@@ -54,26 +52,33 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
         try:
-            table = open_table(path, filename=path.name)
+            table = services.contact_import_table(path=path, filename=path.name)
             mapping = self._mapping(table.headers, options["map"])
             self._show_mapping(table, mapping)
-            if options["dry_run"]:
-                result = contact_import_preview(path=path, filename=path.name, mapping=mapping)
-            else:
-                group = None
-                if options["group"]:
-                    group, _created = ContactGroup.objects.get_or_create(name=options["group"])
-                result = services.contact_import_file(
-                    path=path,
-                    filename=path.name,
-                    mapping=mapping,
-                    group=group,
-                    overwrite=options["overwrite"],
-                    user=None,
-                )
-        except ImportFileError as error:
-            raise CommandError(str(error.reason)) from None
-        self._show_summary(result, dry_run=options["dry_run"])
+            with path.open("rb") as file:
+                job = services.contact_import_start(upload=File(file, name=path.name), user=None)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        group, new_group_name = None, ""
+        if options["group"]:
+            group = ContactGroup.objects.filter(name=options["group"]).first()
+            new_group_name = "" if group else options["group"]
+        services.contact_import_preview(
+            job=job,
+            mapping=mapping,
+            group=group,
+            new_group_name=new_group_name,
+            overwrite=options["overwrite"],
+            in_background=False,
+        )
+        if job.state != ContactImport.State.PREVIEWED:
+            raise CommandError(job.error)
+        if not options["dry_run"]:
+            services.contact_import_confirm(job=job, in_background=False)
+            job.refresh_from_db()
+            if job.state != ContactImport.State.DONE:
+                raise CommandError(job.error)
+        self._show_summary(job, dry_run=options["dry_run"])
 
     def _mapping(self, headers: list[str], overrides: list[str]) -> list[str]:
         mapping = guess_mapping(headers)
@@ -113,32 +118,32 @@ class Command(BaseCommand):
         for header, target in zip(table.headers, mapping, strict=False):
             self.stdout.write(f"  {header or '-'} -> {target} ({labels[target]})")
 
-    def _show_summary(self, result: ImportPreview | ImportReport, *, dry_run: bool) -> None:
+    def _show_summary(self, job: ContactImport, *, dry_run: bool) -> None:
         if dry_run:
             self.stdout.write(_("Dry run: nothing was written."))
-            self.stdout.write(_("%(count)d to create") % {"count": result.to_create})
-            self.stdout.write(_("%(count)d to update") % {"count": result.to_update})
-            self.stdout.write(_("%(count)d to mark do-not-call") % {"count": result.do_not_call})
-        else:
-            self.stdout.write(_("%(count)d created") % {"count": result.created})
-            self.stdout.write(_("%(count)d updated") % {"count": result.updated})
-            self.stdout.write(_("%(count)d unchanged") % {"count": result.unchanged})
-            self.stdout.write(_("%(count)d added to the group") % {"count": result.added_to_group})
+            self.stdout.write(_("%(count)d to create") % {"count": job.to_create})
+            self.stdout.write(_("%(count)d to update") % {"count": job.to_update})
             self.stdout.write(
-                _("%(count)d marked do-not-call") % {"count": result.marked_do_not_call}
+                _("%(count)d to mark do-not-call") % {"count": job.to_mark_do_not_call}
             )
-            if result.calls_cancelled:
+        else:
+            self.stdout.write(_("%(count)d created") % {"count": job.created})
+            self.stdout.write(_("%(count)d updated") % {"count": job.updated})
+            self.stdout.write(_("%(count)d unchanged") % {"count": job.unchanged})
+            self.stdout.write(_("%(count)d added to the group") % {"count": job.added_to_group})
+            self.stdout.write(_("%(count)d marked do-not-call") % {"count": job.marked_do_not_call})
+            if job.calls_cancelled:
                 self.stdout.write(
-                    _("%(count)d pending calls cancelled") % {"count": result.calls_cancelled}
+                    _("%(count)d pending calls cancelled") % {"count": job.calls_cancelled}
                 )
-        self.stdout.write(_("%(count)d skipped") % {"count": result.skipped})
-        for row in result.skipped_rows[:MAX_LISTED]:
-            phone = f" ({row.raw_phone})" if row.raw_phone else ""
+        self.stdout.write(_("%(count)d skipped") % {"count": job.skipped})
+        for row in job.skipped_rows[:MAX_LISTED]:
+            phone = f" ({row['phone']})" if row["phone"] else ""
             self.stdout.write(
                 _("  line %(line)d%(phone)s: %(reason)s")
-                % {"line": row.line, "phone": phone, "reason": row.reason}
+                % {"line": row["line"], "phone": phone, "reason": row["reason"]}
             )
-        if result.skipped > MAX_LISTED:
-            self.stdout.write(_("  and %(count)d more") % {"count": result.skipped - MAX_LISTED})
+        if job.skipped > MAX_LISTED:
+            self.stdout.write(_("  and %(count)d more") % {"count": job.skipped - MAX_LISTED})
         if not dry_run:
             self.stdout.write(self.style.SUCCESS(_("Import finished.")))
