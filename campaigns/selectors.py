@@ -1,6 +1,7 @@
 """Read queries the pages need: counts, totals and filtered lists."""
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import pairwise
 
@@ -54,15 +55,25 @@ def campaign_totals_from_results(*, campaign: Campaign) -> dict:
     return figures
 
 
-def dashboard_totals() -> dict[str, int]:
+@dataclass(frozen=True)
+class DashboardTotals:
+    contacts: int
+    groups: int
+    audio_codes: int
+    campaigns: int
+    campaigns_active: int
+
+
+def dashboard_totals() -> DashboardTotals:
     """The headline numbers of the dashboard."""
-    return {
-        "contacts": Contact.objects.count(),
-        "groups": ContactGroup.objects.count(),
-        "audio_codes": AudioCode.objects.count(),
-        "campaigns": Campaign.objects.filter(is_template=False).count(),
-        "campaigns_active": Campaign.objects.filter(state__in=Campaign.ACTIVE_STATES).count(),
-    }
+    return DashboardTotals(
+        contacts=Contact.objects.count(),
+        groups=ContactGroup.objects.count(),
+        audio_codes=AudioCode.objects.count(),
+        # Follow-up waves are part of their campaign (a running one is active, though).
+        campaigns=Campaign.objects.filter(is_template=False, wave__isnull=True).count(),
+        campaigns_active=Campaign.objects.filter(state__in=Campaign.ACTIVE_STATES).count(),
+    )
 
 
 def campaign_list(*, search: str = "") -> QuerySet[Campaign]:
@@ -150,21 +161,29 @@ def campaigns_with_progress(*, campaigns: list[Campaign]) -> list[Campaign]:
     return campaigns
 
 
-def campaign_progress(*, campaign: Campaign) -> dict:
+@dataclass(frozen=True)
+class CampaignProgress:
     """How far a campaign got: phones to call (excluded not counted), how many are done
     (no longer queued or in flight), the percentage, counts by state and credits."""
+
+    total: int
+    done: int
+    percent: int
+    counts: dict[str, int]
+    credits: Decimal
+
+
+def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
     totals = campaign_totals(campaign=campaign)
-    counts = totals.counts
     total = totals.phone_count
-    pending = totals.queued + totals.sending
-    done = total - pending
-    return {
-        "total": total,
-        "done": done,
-        "percent": 100 if not total else int(100 * done / total),
-        "counts": counts,
-        "credits": totals.credits,
-    }
+    done = total - (totals.queued + totals.sending)
+    return CampaignProgress(
+        total=total,
+        done=done,
+        percent=100 if not total else int(100 * done / total),
+        counts=totals.counts,
+        credits=totals.credits,
+    )
 
 
 def resendable_unknown(*, campaign: Campaign) -> QuerySet[CallResult]:
@@ -242,9 +261,27 @@ def campaign_results(
     return results.order_by(*(f"-{column}" if descending else column for column in columns))
 
 
-def campaign_results_summary(*, campaign: Campaign) -> dict:
-    """Everything the results summary shows, from the campaign's totals: phones per state
-    with percentages, credits charged, refunded and net, and credits per answered call."""
+@dataclass(frozen=True)
+class ResultsSummary:
+    """Everything the results summary shows: phones per state with percentages (of the
+    phones to call; excluded ones of all targeted), credits charged, refunded and net,
+    and credits per answered call (None before the first answer)."""
+
+    targeted: int
+    to_call: int
+    pending: int
+    counts: dict[str, int]
+    percent: dict[str, float]
+    pending_percent: float
+    not_answered: int
+    charged: Decimal
+    refunded: Decimal
+    net: Decimal
+    per_answered: Decimal | None
+
+
+def campaign_results_summary(*, campaign: Campaign) -> ResultsSummary:
+    """The results summary, from the campaign's totals (one row, kept by the database)."""
     totals = campaign_totals(campaign=campaign)
     counts = totals.counts
     charged, refunded = totals.credits, totals.credits_refunded
@@ -258,32 +295,40 @@ def campaign_results_summary(*, campaign: Campaign) -> dict:
 
     net = charged - refunded
     answered = counts[state.ANSWERED]
-    return {
-        "targeted": targeted,
-        "to_call": to_call,
-        "pending": pending,
-        "counts": counts,
-        "percent": {
+    return ResultsSummary(
+        targeted=targeted,
+        to_call=to_call,
+        pending=pending,
+        counts=counts,
+        percent={
             key: share(count, targeted if key == state.EXCLUDED else to_call)
             for key, count in counts.items()
         },
-        "pending_percent": share(pending, to_call),
-        "not_answered": counts[state.SENT] + counts[state.FAILED] + counts[state.UNKNOWN],
-        "charged": charged,
-        "refunded": refunded,
-        "net": net,
-        "per_answered": (net / answered) if answered else None,
-    }
+        pending_percent=share(pending, to_call),
+        not_answered=counts[state.SENT] + counts[state.FAILED] + counts[state.UNKNOWN],
+        charged=charged,
+        refunded=refunded,
+        net=net,
+        per_answered=(net / answered) if answered else None,
+    )
 
 
-def campaign_reconciliation(*, campaign: Campaign, net: Decimal) -> dict | None:
-    """Per-phone net credits against the balance change seen while the campaign ran, or
-    None when a balance is missing. `difference` > 0: the account lost more than the phones
-    say."""
+@dataclass(frozen=True)
+class BalanceCheck:
+    """Per-phone net credits (`reported`) against the balance change seen while the
+    campaign ran (`observed`). `difference` > 0: the account lost more than the phones say."""
+
+    observed: Decimal
+    reported: Decimal
+    difference: Decimal
+
+
+def campaign_reconciliation(*, campaign: Campaign, net: Decimal) -> BalanceCheck | None:
+    """The campaign's balance check, or None when a balance is missing."""
     if campaign.balance_before is None or campaign.balance_after is None:
         return None
     observed = campaign.balance_before - campaign.balance_after
-    return {"observed": observed, "reported": net, "difference": observed - net}
+    return BalanceCheck(observed=observed, reported=net, difference=observed - net)
 
 
 def credits_net_between(start, end=None) -> Decimal:
@@ -330,7 +375,24 @@ def credits_net_per_period(bounds: list) -> list[Decimal]:
     return net
 
 
-def credits_usage(*, now=None, days: int = 30) -> dict:
+@dataclass(frozen=True)
+class DayCredits:
+    day: date
+    net: Decimal
+
+
+@dataclass(frozen=True)
+class CreditsUsage:
+    """Net credits today, this week (from Monday) and this month, and per day."""
+
+    today: Decimal
+    week: Decimal
+    month: Decimal
+    per_day: list[DayCredits]
+    read_at: datetime
+
+
+def credits_usage(*, now=None, days: int = 30) -> CreditsUsage:
     """Net credits today, this week (from Monday) and this month, Bogota day boundaries,
     and net credits per day for the last `days` days (oldest first, every day present).
 
@@ -351,22 +413,22 @@ def credits_usage(*, now=None, days: int = 30) -> dict:
         for offset in range(days - 1, -2, -1)
     ]
     per_day = [
-        {"day": start.date(), "net": net}
+        DayCredits(day=start.date(), net=net)
         for start, net in zip(day_starts, credits_net_per_period(day_starts), strict=False)
     ]
-    by_start = dict(zip(day_starts, (row["net"] for row in per_day), strict=False))
+    by_start = dict(zip(day_starts, (row.net for row in per_day), strict=False))
     zero = Decimal(0)
     if month_start >= day_starts[0]:
         month = sum((net for start, net in by_start.items() if start >= month_start), zero)
     else:
         month = credits_net_between(month_start)
-    return {
-        "today": by_start[today_start],
-        "week": sum((net for start, net in by_start.items() if start >= week_start), zero),
-        "month": month,
-        "per_day": per_day,
-        "read_at": local_now,
-    }
+    return CreditsUsage(
+        today=by_start[today_start],
+        week=sum((net for start, net in by_start.items() if start >= week_start), zero),
+        month=month,
+        per_day=per_day,
+        read_at=local_now,
+    )
 
 
 def recent_campaigns_with_cost(*, limit: int = 5) -> list[Campaign]:

@@ -618,3 +618,22 @@ def test_keep_other_columns_keeps_only_the_unrecognised_ignored_ones():
 
     # "Middle Name" is known and stays ignored; "Notes" keeps the person's choice.
     assert kept == ["phone", "ignore", "custom", "first_name", "custom"]
+
+
+@pytest.mark.django_db
+def test_a_file_of_bad_rows_counts_them_all_but_keeps_only_the_first_in_memory(
+    tmp_path, monkeypatch
+):
+    """A million bad rows must not mean a million rows of text held for the report."""
+    from campaigns.contact_import import writing
+
+    monkeypatch.setattr(writing, "SKIPPED_ROWS_KEPT", 10)
+    bad = "".join(f"no es un teléfono {n};Nombre {n}\n" for n in range(2500))
+    path = write(tmp_path, "malo.csv", "telefono;nombre\n3001234567;Ana\n" + bad)
+
+    result = preview(path)
+    assert (result.skipped, len(result.skipped_rows), result.to_create) == (2500, 10, 1)
+    assert [row.line for row in result.skipped_rows] == list(range(3, 13))
+
+    report = run_import(path)
+    assert (report.skipped, len(report.skipped_rows), report.created) == (2500, 10, 1)

@@ -116,8 +116,12 @@ def test_the_daily_limit_holds_across_campaigns_and_lifts_the_next_day(onurix, s
     assert second.pause_reason == Campaign.PauseReason.DAILY_LIMIT
     assert "130 of the 130 credits it may spend today" in second.state_message
     assert sandbox.state.call_count == 130
-    # Still today: the sweep leaves it paused.
+    # Still today: the sweep leaves it paused, and a test call is refused too.
     assert services.campaigns_sweep()["resumed"] == 0
+    draft = make_campaign(message="Hola, le recordamos su cita de mañana.")
+    with pytest.raises(ValidationError, match="daily credit limit"):
+        services.campaign_test_call(campaign=draft, phone="3001234567", user=make_user())
+    assert sandbox.state.call_count == 130
 
     # The next day (the calls were sent yesterday, Colombian time): the sweep resumes it.
     yesterday = timezone.now() - timedelta(days=1)

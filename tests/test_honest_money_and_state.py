@@ -31,8 +31,8 @@ def test_test_calls_count_in_the_credits_used(user):
     make_result(campaign=campaign, state=State.ANSWERED, credits=2, sent_at=_now())
     TestCall.objects.create(campaign=campaign, phone="573001234567", credits=1, requested_by=user)
     usage = selectors.credits_usage()
-    assert usage["today"] == Decimal(3)
-    assert usage["per_day"][-1]["net"] == Decimal(3)
+    assert usage.today == Decimal(3)
+    assert usage.per_day[-1].net == Decimal(3)
     assert selectors.credits_net_between(_now().replace(hour=0, minute=0)) == Decimal(3)
 
 

@@ -172,7 +172,7 @@ def test_launch_calls_every_phone_once_and_a_second_launch_says_so(
     assert len(onurix.state.calls()) == 3
     assert not results.filter(state__in=["queued", "sending", "unknown"]).exists()
     # Launched: the page shows progress instead of the preview.
-    assert "preview" not in again.context and again.context["progress"]["total"] == 3
+    assert "preview" not in again.context and again.context["progress"].total == 3
 
 
 def test_launch_is_refused_when_the_balance_cannot_cover_it(

@@ -36,7 +36,7 @@ def test_dashboard_shows_the_totals_and_recent_campaigns(auth_client):
     make_campaign(name="Recordatorio de citas")
     response = auth_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert response.context["totals"]["contacts"] == 3
+    assert response.context["totals"].contacts == 3
     assert "Recordatorio de citas" in response.text
     assert reverse("onurix_status") in response.text  # works without JavaScript too
 

@@ -61,10 +61,10 @@ def calls(clock):
 def test_credits_today_week_month_on_bogota_days(auth_client, calls):
     page = auth_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en")
     usage = page.context["usage"]
-    assert usage["today"] == 2
-    assert usage["week"] == 2 + 3 + 4
-    assert usage["month"] == 2 + 3 + 4 + 5 + 6
-    per_day = {day["day"].isoformat(): day["net"] for day in usage["per_day"]}
+    assert usage.today == 2
+    assert usage.week == 2 + 3 + 4
+    assert usage.month == 2 + 3 + 4 + 5 + 6
+    per_day = {day.day.isoformat(): day.net for day in usage.per_day}
     assert len(per_day) == 30 and list(per_day)[-1] == "2026-11-25"
     assert per_day["2026-11-25"] == 2 and per_day["2026-11-24"] == 3
     assert per_day["2026-10-27"] == 0 and per_day["2026-11-01"] == 6

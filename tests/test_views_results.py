@@ -111,11 +111,12 @@ def test_summary_counts_percentages_credits_and_reconciliation(auth_client, fini
     page = _get(auth_client, campaign.get_absolute_url())
     assert page.status_code == 200
     summary = page.context["summary"]
-    assert summary["targeted"] == 6 and summary["to_call"] == 5
-    assert summary["counts"][State.FAILED] == 2 and summary["percent"][State.FAILED] == 40.0
-    assert summary["charged"] == 5 and summary["refunded"] == 1 and summary["net"] == 4
-    assert summary["per_answered"] == 4
-    assert page.context["reconciliation"] == {"observed": 5, "reported": 4, "difference": 1}
+    assert summary.targeted == 6 and summary.to_call == 5
+    assert summary.counts[State.FAILED] == 2 and summary.percent[State.FAILED] == 40.0
+    assert summary.charged == 5 and summary.refunded == 1 and summary.net == 4
+    assert summary.per_answered == 4
+    check = page.context["reconciliation"]
+    assert (check.observed, check.reported, check.difference) == (5, 4, 1)
     text = page.text
     assert 'data-testid="count-answered">1<' in text  # one set of counters: the progress's
     assert "summary-answered" not in text

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from campaigns import services
+from campaigns import selectors, services
 from campaigns.calling_hours import BOGOTA
 from campaigns.models import CallResult, Campaign, Contact, DoNotCallChange, FollowUpWave
 from tests.factories import make_audience, make_campaign, make_contact, make_group, make_user
@@ -274,6 +274,8 @@ def test_a_phone_answered_in_a_wave_is_reported_as_reached_by_that_wave(
     assert all(line.endswith(",2,answered,1: sent; 2: answered") for line in lines[1:])
     page = _page(auth_client, parent.get_absolute_url())
     assert "(answered in wave 2)" in page
+    # The wave is part of its campaign, not one more campaign on the dashboard.
+    assert selectors.dashboard_totals().campaigns == 1
 
 
 @pytest.mark.django_db(transaction=True)

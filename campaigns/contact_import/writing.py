@@ -132,12 +132,13 @@ class ImportPreview:
     # a voice would read it; the preview says how many and shows a few.
     suspicious_names: list[dict[str, Any]] = field(default_factory=list)
     suspicious_count: int = 0
+    # The first SKIPPED_ROWS_KEPT skipped rows, for the report; `skipped` counts them all.
     skipped_rows: list[SkippedRow] = field(default_factory=list)
+    skipped: int = 0
     sample: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def skipped(self) -> int:
-        return len(self.skipped_rows)
+    def skip(self, rows: list[SkippedRow]) -> None:
+        _skip(self, rows)
 
 
 @dataclass
@@ -152,11 +153,12 @@ class ImportReport:
     do_not_call: int = 0  # rows whose do-not-call column asks to mark the contact
     marked_do_not_call: int = 0  # contacts newly marked by `mark_do_not_call`
     calls_cancelled: int = 0  # queued calls that marking excluded
+    # The first SKIPPED_ROWS_KEPT skipped rows, for the report; `skipped` counts them all.
     skipped_rows: list[SkippedRow] = field(default_factory=list)
+    skipped: int = 0
 
-    @property
-    def skipped(self) -> int:
-        return len(self.skipped_rows)
+    def skip(self, rows: list[SkippedRow]) -> None:
+        _skip(self, rows)
 
     @property
     def to_create(self) -> int:
@@ -168,6 +170,16 @@ class ImportReport:
 
 
 _SAMPLE_ROWS = 5
+# Skipped rows kept in memory (and in the import's report): a file of a million bad rows
+# must not hold a million rows of text.
+SKIPPED_ROWS_KEPT = 50_000
+
+
+def _skip(result: "ImportPreview | ImportReport", rows: list[SkippedRow]) -> None:
+    result.skipped += len(rows)
+    room = SKIPPED_ROWS_KEPT - len(result.skipped_rows)
+    if room > 0:
+        result.skipped_rows.extend(rows[:room])
 
 
 def preview_file(
@@ -186,7 +198,7 @@ def preview_file(
     preview = ImportPreview()
     for rows_read, contacts, skipped in _chunks(parse_rows(table, mapping)):
         preview.rows = rows_read
-        preview.skipped_rows.extend(skipped)
+        preview.skip(skipped)
         existing = _existing([row.phone for row in contacts])
         preview.to_update += len(existing)
         preview.to_create += len(contacts) - len(existing)
@@ -234,7 +246,7 @@ def import_file(
     for rows_read, contacts, skipped in _chunks(parse_rows(table, mapping)):
         if rows_read <= resume_after:
             continue
-        report.skipped_rows.extend(skipped)
+        report.skip(skipped)
         report.rows = rows_read
         write = partial(
             _import_chunk,

@@ -715,6 +715,11 @@ def campaign_test_call(*, campaign: Campaign, phone: str, user) -> TestCall:
             )
             % {"limit": limit}
         )
+    from .spending import daily_limit_refusal  # spending builds on this module
+
+    refusal = daily_limit_refusal(now=now)
+    if refusal:
+        raise ValidationError(refusal)
     message = ""
     if not campaign.uses_audio:
         message = render_message(

@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 State = ContactImport.State
 
-# Skipped rows kept for the page and the report; a file that bad is better fixed at source.
-MAX_SKIPPED_ROWS_KEPT = 50_000
 # Rows of the file shown under the columns on the mapping step.
 SAMPLE_ROWS = 5
 
@@ -156,7 +154,7 @@ def contact_import_count(*, import_id: int) -> None:
                 "reason": str(row.reason),
                 "original": row.original,
             }
-            for row in preview.skipped_rows[:MAX_SKIPPED_ROWS_KEPT]
+            for row in preview.skipped_rows
         ],
         suspicious_names={
             "count": preview.suspicious_count,

@@ -132,6 +132,21 @@ def _daily_room(*, now: datetime, per_phone: Decimal, limit: int) -> SpendingRoo
     return SpendingRoom(phones, Campaign.PauseReason.DAILY_LIMIT, message)
 
 
+def daily_limit_refusal(*, now: datetime) -> str:
+    """Why one more call (a test call) would pass ONURIX_DAILY_CREDIT_LIMIT, or ""."""
+    limit = settings.ONURIX_DAILY_CREDIT_LIMIT
+    if limit <= 0:
+        return ""
+    per_call, _from_history = credits_per_call_estimate()
+    spent = credits_spent_today(now=now) + phones_in_flight() * per_call
+    if Decimal(limit) - spent >= per_call:
+        return ""
+    return _(
+        "The account reached its daily credit limit: %(spent)s of the %(limit)s credits it "
+        "may spend today (ONURIX_DAILY_CREDIT_LIMIT). Test calls go on tomorrow."
+    ) % {"spent": _number(min(spent, Decimal(limit))), "limit": _number(limit)}
+
+
 def credits_spent_today(*, now: datetime) -> Decimal:
     """Net credits of the calls sent since midnight in Bogota (test calls included)."""
     midnight = now.astimezone(BOGOTA).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -153,12 +168,8 @@ def campaigns_resume_after_daily_limit(*, now: datetime) -> list[int]:
     ids = list(paused.values_list("pk", flat=True))
     if not ids:
         return []
-    limit = settings.ONURIX_DAILY_CREDIT_LIMIT
-    if limit > 0:
-        per_call, _from_history = credits_per_call_estimate()
-        spent = credits_spent_today(now=now) + phones_in_flight() * per_call
-        if per_call > 0 and Decimal(limit) - spent < per_call:
-            return []
+    if daily_limit_refusal(now=now):
+        return []
     resumed = [
         pk
         for pk in ids

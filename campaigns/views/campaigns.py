@@ -188,7 +188,7 @@ def _progress_context(campaign: Campaign) -> dict:
     return {
         "progress": progress,
         "progress_rows": [
-            {"state": state, "label": state.label, "count": progress["counts"].get(state, 0)}
+            {"state": state, "label": state.label, "count": progress.counts.get(state, 0)}
             for state in PROGRESS_STATES
         ],
         "live": campaign.is_live,

@@ -9,16 +9,17 @@ RECENT_CAMPAIGNS = 5
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 300, 100, 8
 
 
-def _credit_bars(per_day: list[dict]) -> list[dict]:
+def _credit_bars(per_day: list[selectors.DayCredits]) -> list[dict]:
     """Geometry of the bar chart of net credits per day (server-rendered SVG)."""
-    highest = max((day["net"] for day in per_day), default=0) or 1
+    highest = max((day.net for day in per_day), default=0) or 1
     slot = CHART_WIDTH / max(len(per_day), 1)
     bars = []
     for index, day in enumerate(per_day):
-        height = max(float(day["net"]), 0) / float(highest) * (CHART_HEIGHT - CHART_TOP)
+        height = max(float(day.net), 0) / float(highest) * (CHART_HEIGHT - CHART_TOP)
         bars.append(
             {
-                **day,
+                "day": day.day,
+                "net": day.net,
                 "x": index * slot + slot * 0.1,
                 "width": slot * 0.8,
                 "y": CHART_HEIGHT - height,
@@ -35,8 +36,8 @@ def dashboard(request):
     context = {
         "totals": selectors.dashboard_totals(),
         "usage": usage,
-        "credit_bars": _credit_bars(usage["per_day"]),
-        "credits_30_days": sum(day["net"] for day in usage["per_day"]),
+        "credit_bars": _credit_bars(usage.per_day),
+        "credits_30_days": sum(day.net for day in usage.per_day),
         "recent_campaigns": selectors.recent_campaigns_with_cost(limit=RECENT_CAMPAIGNS),
         "worker": services.worker_health(),
         "low_balance": services.low_balance(),

@@ -36,19 +36,18 @@ def _results_filters(request) -> dict:
     return ResultsFilterForm(data).filters()
 
 
-def _state_chart(summary: dict) -> list[dict]:
+def _state_chart(summary: selectors.ResultsSummary) -> list[dict]:
     """Segments of a 100-wide stacked bar: one per state with phones, in CHART_STATES order."""
     # Queued and sending together, under the name the progress counters use.
     labels = {**dict(CallResult.State.choices), "pending": CallResult.State.QUEUED.label}
-    whole = summary["to_call"]
+    whole = summary.to_call
     segments, x = [], 0.0
     for state in CHART_STATES:
-        count = summary["pending"] if state == "pending" else summary["counts"][state]
+        count = summary.pending if state == "pending" else summary.counts[state]
         if not count or not whole:
             continue
         width = 100 * count / whole
-        percent = summary["pending_percent" if state == "pending" else "percent"]
-        percent = percent if state == "pending" else percent[state]
+        percent = summary.pending_percent if state == "pending" else summary.percent[state]
         segments.append(
             {
                 "state": state,
@@ -80,7 +79,7 @@ def results_context(request, campaign: Campaign) -> dict:
         "summary": summary,
         "chart": _state_chart(summary),
         "duration_end": (campaign.finished_at or timezone.now()) if campaign.started_at else None,
-        "reconciliation": selectors.campaign_reconciliation(campaign=campaign, net=summary["net"]),
+        "reconciliation": selectors.campaign_reconciliation(campaign=campaign, net=summary.net),
         "results_page": results_page,
         "with_waves": with_waves,
         "filter_choices": ResultsFilterForm().fields["state"].choices,
