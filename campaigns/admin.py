@@ -252,18 +252,7 @@ class CampaignAdmin(admin.ModelAdmin):
     autocomplete_fields = ["audio_code"]
     # Never editable here, even on a draft: the state machine's and the worker's fields.
     readonly_fields = [
-        "state",
-        "state_message",
-        "pause_reason",
-        "created_by",
-        "launched_by",
-        "launched_at",
-        "started_at",
-        "finished_at",
-        "estimated_credits",
-        "balance_before",
-        "balance_after",
-        "last_polled_at",
+        *Campaign.LIFE_FIELDS,
         "results_summary",
         "created_at",
         "updated_at",

@@ -368,6 +368,22 @@ class Campaign(TimeStamped):
     LIVE_STATES = (State.SCHEDULED, State.SENDING)
     # Launched and not over: may still send.
     ACTIVE_STATES = (State.SCHEDULED, State.SENDING, State.PAUSED)
+    # The fields of a campaign's life, written by the state machine and the worker, never
+    # by a person: read-only in the admin, never copied by "Duplicar".
+    LIFE_FIELDS = (
+        "state",
+        "state_message",
+        "pause_reason",
+        "created_by",
+        "launched_by",
+        "launched_at",
+        "started_at",
+        "finished_at",
+        "estimated_credits",
+        "balance_before",
+        "balance_after",
+        "last_polled_at",
+    )
 
     name = models.CharField(_("name"), max_length=200)
     voice = models.CharField(_("voice"), max_length=20, choices=Voice.choices, blank=True)

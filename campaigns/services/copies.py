@@ -5,7 +5,7 @@ chooses in the form (message or audio, voice, retries, voicemail, calling window
 cap, purpose...), its groups, its typed phones and its follow-up waves. What belongs to
 a campaign's life (its state, who launched it, when, what it cost, its results) stays
 behind. Fields added to `Campaign` later are copied unless they are listed in
-LIFE_FIELDS.
+NOT_COPIED (with `Campaign.LIFE_FIELDS`).
 """
 
 import logging
@@ -19,24 +19,13 @@ from ..models import Campaign, FollowUpWave
 
 logger = logging.getLogger(__name__)
 
-# The fields of a campaign's life, not of its content: never copied.
-LIFE_FIELDS = {
+# What a copy never takes: the campaign's life, and what each campaign decides anew.
+NOT_COPIED = {
     "id",
     "name",
     "created_at",
     "updated_at",
-    "state",
-    "state_message",
-    "pause_reason",
-    "created_by",
-    "launched_by",
-    "launched_at",
-    "started_at",
-    "finished_at",
-    "estimated_credits",
-    "balance_before",
-    "balance_after",
-    "last_polled_at",
+    *Campaign.LIFE_FIELDS,
     "parent",
     "is_template",
     "scheduled_at",  # a past start time is refused by the form: the copy starts unset
@@ -79,7 +68,7 @@ def _copy(campaign: Campaign, *, user, name: str, is_template: bool) -> Campaign
     values = {
         field.attname: getattr(campaign, field.attname)
         for field in Campaign._meta.concrete_fields
-        if field.name not in LIFE_FIELDS
+        if field.name not in NOT_COPIED
     }
     with transaction.atomic():
         copy = Campaign.objects.create(

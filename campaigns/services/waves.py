@@ -48,7 +48,7 @@ from .campaigns import (
     campaign_launch,
     campaign_window,
 )
-from .copies import LIFE_FIELDS
+from .copies import NOT_COPIED
 from .onurix_health import onurix_health
 
 logger = logging.getLogger(__name__)
@@ -274,7 +274,7 @@ def _create_run(
     values = {
         field.attname: getattr(parent, field.attname)
         for field in Campaign._meta.concrete_fields
-        if field.name not in LIFE_FIELDS
+        if field.name not in NOT_COPIED
     }
     values.update(
         extra_phones="\n".join(phones),
