@@ -1025,6 +1025,11 @@ class OnurixPace(models.Model):
     PostgreSQL so that servers with skewed clocks share one pace."""
 
     next_at = models.FloatField(_("next request at"), default=0)
+    # A dispatch that found every slot held says so here (its batch token and when):
+    # dispatches that already hold a slot take no more until it gets one, so a campaign
+    # launched while another sends is not starved.
+    wanted_by = models.CharField(_("slot wanted by"), max_length=64, blank=True, default="")
+    wanted_at = models.DateTimeField(_("slot wanted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Onurix request pace")

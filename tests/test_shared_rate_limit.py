@@ -162,3 +162,42 @@ def test_the_pace_spaces_requests_for_every_caller(settings):
 def test_no_ceiling_means_no_wait(settings):
     settings.ONURIX_MAX_REQUESTS_PER_SECOND = 0
     assert limiter.pace_reserve() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_launched_while_another_sends_gets_its_share(settings, make_sandbox):
+    """A big campaign holds every request slot of the account; a small one, launched on
+    another worker meanwhile, is not starved: it is done long before the big one."""
+    sandbox = make_sandbox(latency=0.2, settle_seconds=3600)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.ONURIX_BASE_URL = sandbox.url
+    settings.CAMPAIGN_CALLING_HOURS = "always"
+    settings.CAMPAIGN_CONTACT_FREQUENCY_DAYS = 0
+    settings.ONURIX_BATCH_SIZE = 5
+    settings.ONURIX_CONCURRENCY = 2
+    user = make_user()
+    big = make_campaign(message="Hola, le recordamos su cita de mañana.")
+    big.groups.add(make_audience(600, name="Grande", prefix="57308"))
+    small = make_campaign(message="Hola, su pedido está listo.")
+    small.groups.add(make_audience(30, name="Pequeña", prefix="57309"))
+    env = worker_environment(onurix_url=sandbox.url)
+    with running_workers(env, count=2, command="campaigns_worker"):
+        deadline = time.monotonic() + 30
+        while WorkerHeartbeat.objects.count() < 2:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        assert services.campaign_launch(campaign=big, user=user)
+        while OnurixRequest.objects.filter(campaign=big).count() < 4:
+            assert time.monotonic() < deadline + 30, "the big campaign did not start"
+            time.sleep(0.05)
+        assert services.campaign_launch(campaign=small, user=user)
+        launched = time.monotonic()
+        while small.results.exclude(state=CallResult.State.SENT).exists():
+            assert time.monotonic() < launched + 60, "the small campaign never finished"
+            time.sleep(0.05)
+        small_took = time.monotonic() - launched
+        big_left = big.results.filter(state=CallResult.State.QUEUED).count()
+    # 6 requests of 200 ms through one of 2 slots: about 2 s. Starved, it would wait for
+    # the big campaign's 120 requests (12 s at least).
+    assert small_took < 4, small_took
+    assert big_left > 100, "the big campaign was still sending"

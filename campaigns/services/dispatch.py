@@ -193,6 +193,7 @@ class _Dispatcher:
         self.refusals = RefusalBreaker(max(1, int(settings.ONURIX_REFUSAL_BREAKER)))
         self.last_refusal = ""
         self.worker = worker_name()
+        self.identity = uuid.uuid4().hex  # this run, when it waits for a request slot
         self.renewed_at = time.monotonic()
         self.deadline = time.monotonic() + max_seconds if max_seconds else None
         self.unknown_in_a_row = 0
@@ -209,7 +210,7 @@ class _Dispatcher:
                         break
                     if self.refusals.tripped:
                         break
-                    batch = self._claim()
+                    batch = self._claim(holding=len(in_flight))
                     if batch == "busy":
                         busy = True
                         break
@@ -256,7 +257,7 @@ class _Dispatcher:
         for batch in batches:
             limiter.slot_renew(holder=batch.token)
 
-    def _claim(self) -> Batch | str | None:
+    def _claim(self, *, holding: int = 0) -> Batch | str | None:
         """Take the next phones that share a message, in a committed transaction, with
         one of the account's request slots.
 
@@ -292,7 +293,9 @@ class _Dispatcher:
                     return "paused"
                 # One of the account's request slots first: when other workers hold
                 # them all, this claim costs no more than this.
-                if not limiter.slot_acquire(holder=token, worker=self.worker):
+                if not limiter.slot_acquire(
+                    holder=token, worker=self.worker, dispatch=self.identity, holding=holding
+                ):
                     return "busy"
                 candidates = queued.order_by("id")
                 if connection.features.has_select_for_update_skip_locked:

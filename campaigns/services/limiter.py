@@ -6,6 +6,8 @@ ONURIX_MAX_REQUESTS_PER_SECOND of them started in any second.
   the same transaction that claims a batch's phones (no slot, no claim: the phones stay
   queued for whoever gets one) and frees it when the batch's outcome is recorded. A slot
   whose worker died is freed by the dead-worker recovery, or when its lease runs out.
+  Campaigns share them: a dispatch run that holds none and finds none free says it wants
+  one (on the pace row), and the runs that hold some take no more until it has one.
 - Pace: one OnurixPace row holds when the next request may start. Each request moves it
   forward by one interval in a single UPDATE ... RETURNING (the row lock orders workers)
   and sleeps until its own turn; a request that wakes too late takes a new turn. Margins
@@ -47,11 +49,43 @@ def slot_lease() -> timedelta:
     return stale_after()
 
 
-def slot_acquire(*, holder: uuid.UUID | str, worker: str) -> bool:
-    """Take a free slot for `holder`. Call inside the transaction that claims the phones
-    the slot is for (it rolls back with them). False when every slot is held."""
+def slot_acquire(
+    *, holder: uuid.UUID | str, worker: str, dispatch: str = "", holding: int = 0
+) -> bool:
+    """Take a free slot for `holder` (a batch). Call inside the transaction that claims
+    the phones the slot is for (it rolls back with them). False when every slot is held.
+
+    Fair between campaigns: `dispatch` names the dispatch run asking and `holding` how
+    many slots it holds already. A run that holds none and finds none free says it wants
+    one; while another run wants one, a run that holds some takes no more, so the next
+    slot given back goes to the one waiting.
+    """
     with transaction.atomic(savepoint=False):
-        return _slot_acquire(holder=holder, worker=worker)
+        now = timezone.now()
+        if holding and _wanted_by_another(dispatch, now):
+            return False
+        taken = _slot_acquire(holder=holder, worker=worker)
+        if not dispatch:
+            return taken
+        if taken:
+            OnurixPace.objects.filter(pk=1, wanted_by=dispatch).update(wanted_by="", wanted_at=None)
+        elif not holding:
+            wish = {"wanted_by": dispatch, "wanted_at": now}
+            if not OnurixPace.objects.filter(pk=1).update(**wish):
+                OnurixPace.objects.update_or_create(pk=1, defaults=wish)
+        return taken
+
+
+# How long a wish for a slot holds others back: a waiting run renews it at each look.
+WANT_HOLDS = timedelta(seconds=1)
+
+
+def _wanted_by_another(dispatch: str, now) -> bool:
+    return (
+        OnurixPace.objects.filter(pk=1, wanted_at__gt=now - WANT_HOLDS)
+        .exclude(wanted_by=dispatch)
+        .exists()
+    )
 
 
 def _slot_acquire(*, holder: uuid.UUID | str, worker: str) -> bool:
