@@ -637,3 +637,49 @@ def test_a_file_of_bad_rows_counts_them_all_but_keeps_only_the_first_in_memory(
 
     report = run_import(path)
     assert (report.skipped, len(report.skipped_rows), report.created) == (2500, 10, 1)
+
+
+@pytest.mark.django_db
+def test_duplicates_are_found_across_the_spill_of_seen_phones_to_disk(tmp_path, monkeypatch):
+    """Past SeenPhones.IN_MEMORY phones, the phones seen go to a scratch file on disk:
+    duplicates before and after that point are still reported with their first line."""
+    from campaigns.contact_import.cleaning import SeenPhones
+
+    monkeypatch.setattr(SeenPhones, "IN_MEMORY", 50)
+    rows = [f"300{n:07d};Persona {n}" for n in range(300)]
+    rows[200] = "3000000003;Repetida antes del disco"  # line 202: first seen on line 5
+    rows[280] = "3000000150;Repetida en el disco"  # line 282: first seen on line 152
+    path = write(tmp_path, "largo.csv", "telefono;nombre\n" + "\n".join(rows) + "\n")
+
+    result = preview(path)
+
+    assert (result.to_create, result.skipped) == (298, 2)
+    assert [(row.line, row.reason) for row in result.skipped_rows] == [
+        (202, "Duplicate of line 5."),
+        (282, "Duplicate of line 152."),
+    ]
+    assert run_import(path).created == 298
+
+
+@pytest.mark.django_db
+def test_memory_stays_flat_however_long_the_file(tmp_path, monkeypatch):
+    """Reading a file three times longer takes the same memory (the phones seen
+    beyond SeenPhones.IN_MEMORY live on disk; skipped rows beyond a cap are only counted)."""
+    import tracemalloc
+
+    from campaigns.contact_import.cleaning import SeenPhones
+
+    monkeypatch.setattr(SeenPhones, "IN_MEMORY", 1000)
+
+    def peak(rows: int) -> int:
+        text = "".join(f"300{n:07d};Persona {n}\n" for n in range(rows))
+        path = write(tmp_path, f"f{rows}.csv", "telefono;nombre\n" + text)
+        tracemalloc.start()
+        preview(path)
+        _current, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    # Past the reader's buffers (a 1 MB block of text), three times the rows: the same.
+    small, large = peak(40_000), peak(120_000)
+    assert large < small * 1.1, (small, large)

@@ -5,8 +5,11 @@ within the file skipped. Writes nothing.
 """
 
 import re
+import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -181,14 +184,67 @@ def _is_email(value: str) -> bool:
     return True
 
 
+class SeenPhones:
+    """The line where each phone of a file was first seen, to report later rows with the
+    same phone as duplicates. In memory up to IN_MEMORY phones (about 14 MB), then in a
+    scratch SQLite file of its own, on disk: memory stays flat however long the file.
+    Close it (parse_rows does) to delete the file."""
+
+    IN_MEMORY = 100_000
+
+    def __init__(self) -> None:
+        self._memory: dict[str, int] = {}
+        self._folder: tempfile.TemporaryDirectory | None = None
+        self._disk: sqlite3.Connection | None = None
+
+    def first_line(self, phone: str, line: int) -> int:
+        """`line` if the phone is new (and remembered), else the line it was first seen on."""
+        if self._disk is None:
+            seen = self._memory.setdefault(phone, line)
+            if len(self._memory) > self.IN_MEMORY:
+                self._spill()
+            return seen
+        if self._disk.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (phone, line)).rowcount:
+            return line
+        return self._disk.execute("SELECT line FROM seen WHERE phone = ?", (phone,)).fetchone()[0]
+
+    def _spill(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="import-phones-")
+        disk = sqlite3.connect(Path(self._folder.name) / "seen.sqlite3", isolation_level=None)
+        # A scratch index read back by this process only: no journal, no fsync.
+        disk.execute("PRAGMA journal_mode = OFF")
+        disk.execute("PRAGMA synchronous = OFF")
+        disk.execute("CREATE TABLE seen (phone TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+        disk.executemany("INSERT INTO seen VALUES (?, ?)", self._memory.items())
+        self._memory = {}
+        self._disk = disk
+
+    def close(self) -> None:
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+
 def parse_rows(table: Table, mapping: list[str]) -> Iterator[tuple[int, ContactRow | SkippedRow]]:
     """Yield (rows read so far, a contact or a skipped row) for each row of the table.
 
     Empty rows at the end of the file (Excel often keeps some) are not reported.
     """
     columns = _columns(table.headers, mapping)
+    seen = SeenPhones()
+    try:
+        yield from _parse_rows(table, columns, seen)
+    finally:
+        seen.close()
+
+
+def _parse_rows(
+    table: Table, columns: _Columns, seen: SeenPhones
+) -> Iterator[tuple[int, ContactRow | SkippedRow]]:
     region = default_phone_region()
-    first_line: dict[str, int] = {}
     pending_empty: list[int] = []
     rows_read = 0
     for line, cells in table.rows():
@@ -220,7 +276,7 @@ def parse_rows(table: Table, mapping: list[str]) -> Iterator[tuple[int, ContactR
         except InvalidPhone as error:
             yield rows_read, SkippedRow(line, str(error.reason), raw_phone, _original(cells))
             continue
-        seen_at = first_line.setdefault(phone, line)
+        seen_at = seen.first_line(phone, line)
         if seen_at != line:
             reason = str(format_lazy(REASON_DUPLICATE, line=seen_at))
             yield rows_read, SkippedRow(line, reason, raw_phone, _original(cells))
