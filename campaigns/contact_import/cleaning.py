@@ -215,6 +215,9 @@ class SeenPhones:
         disk.execute("PRAGMA journal_mode = OFF")
         disk.execute("PRAGMA synchronous = OFF")
         disk.execute("CREATE TABLE seen (phone TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+        # One transaction for the whole file, never committed (the file is deleted):
+        # rows stay in SQLite's page cache instead of a write to the OS per phone.
+        disk.execute("BEGIN")
         disk.executemany("INSERT INTO seen VALUES (?, ?)", self._memory.items())
         self._memory = {}
         self._disk = disk
