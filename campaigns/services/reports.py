@@ -3,7 +3,6 @@ reconciliation file for Onurix support, and the choice about dead numbers."""
 
 import csv
 import datetime as dt
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from ..csv_files import Echo, csv_safe, in_chunks
 from ..models import Campaign
 from ..selectors_reports import Figures, ReconciliationLine, Report, reconciliation_lines
+from ..xlsx_files import xlsx_file
 
 # The tables a report exports, by the name in its URL.
 REPORT_SECTIONS = {
@@ -180,35 +180,7 @@ def table_csv_lines(*, table: Table, language: str) -> Iterator[str]:
 def table_xlsx(*, table: Table):
     """A table as an .xlsx workbook (write-only) in a rewound temporary file: text stays
     text (never a formula), numbers are numbers, dates are dates."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    workbook = Workbook(write_only=True)
-    # Sheet titles: at most 31 characters, none of []:*?/\
-    sheet = workbook.create_sheet(table.title[:31].translate(str.maketrans("", "", "[]:*?/\\")))
-    headers = [WriteOnlyCell(sheet, value=str(header)) for header in table.headers]
-    for cell in headers:
-        cell.data_type = "s"  # header cells too: text, never a formula
-    sheet.append(headers)
-    for row in table.rows:
-        cells = []
-        for value in row:
-            if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-                cell.data_type = "s"
-            else:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, dt.datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
-                elif isinstance(value, dt.date):
-                    cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
-    file = tempfile.TemporaryFile()  # noqa: SIM115 (returned open: FileResponse closes it)
-    workbook.save(file)
-    file.seek(0)
-    return file
+    return xlsx_file(title=table.title, headers=table.headers, rows=table.rows)
 
 
 def campaign_choose_dead_numbers(*, campaign: Campaign, exclude: bool) -> bool:

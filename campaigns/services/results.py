@@ -2,7 +2,6 @@
 do-not-call, group them; and the briefly cached balance of the dashboard."""
 
 import csv
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from ..models import (
 )
 from ..selectors import campaign_totals_from_results
 from ..selectors_waves import across_waves
+from ..xlsx_files import xlsx_file
 from .campaigns import campaign_save
 from .contacts import contacts_set_do_not_call, group_add_phones
 from .onurix_health import OnurixHealth, onurix_health
@@ -173,33 +173,10 @@ def campaign_results_xlsx(
     Text cells are stored as text, never formulas; numbers as numbers; dates as
     Colombian time.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     dialect = export_dialect(language=language, waves=waves is not None)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Results"))
-    headers = [WriteOnlyCell(sheet, value=str(header)) for header in dialect.headers]
-    for cell in headers:
-        cell.data_type = "s"  # header cells too: text, never a formula
-    sheet.append(headers)
-    for row in _rows(results, dialect, waves):
-        cells = []
-        for value in row:
-            if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-                cell.data_type = "s"  # a text starting with = stays text
-            else:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            cells.append(cell)
-        sheet.append(cells)
-    file = tempfile.TemporaryFile()  # noqa: SIM115 (returned open: FileResponse closes it)
-    workbook.save(file)
-    file.seek(0)
-    return file
+    return xlsx_file(
+        title=_("Results"), headers=dialect.headers, rows=_rows(results, dialect, waves)
+    )
 
 
 def _phones(results: Iterable[CallResult] | QuerySet[CallResult]) -> list[str]:
