@@ -1025,7 +1025,7 @@ class OnurixPace(models.Model):
     PostgreSQL so that servers with skewed clocks share one pace."""
 
     next_at = models.FloatField(_("next request at"), default=0)
-    # A dispatch that found every slot held says so here (its batch token and when):
+    # A dispatch run that found every slot held says so here (the run's id and when):
     # dispatches that already hold a slot take no more until it gets one, so a campaign
     # launched while another sends is not starved.
     wanted_by = models.CharField(_("slot wanted by"), max_length=64, blank=True, default="")

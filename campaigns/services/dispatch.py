@@ -247,7 +247,7 @@ class _Dispatcher:
     # -- claiming -------------------------------------------------------------------------
 
     def _renew_in(self) -> float:
-        return limiter.slot_lease().total_seconds() / 3
+        return stale_after().total_seconds() / 3
 
     def _renew_slots(self, batches) -> None:
         """Keep the slots of long batches (retries, refused batches split in halves)."""

@@ -45,10 +45,6 @@ def stale_after() -> timedelta:
     return timedelta(seconds=seconds or 2 * float(settings.ONURIX_TIMEOUT) + 30)
 
 
-def slot_lease() -> timedelta:
-    return stale_after()
-
-
 def slot_acquire(
     *, holder: uuid.UUID | str, worker: str, dispatch: str = "", holding: int = 0
 ) -> bool:
@@ -111,7 +107,7 @@ def _slot_acquire(*, holder: uuid.UUID | str, worker: str) -> bool:
     return bool(
         OnurixSlot.objects.filter(number=number)
         .filter(Q(holder="") | Q(lease_until__lt=now))
-        .update(holder=str(holder), worker=worker, lease_until=now + slot_lease())
+        .update(holder=str(holder), worker=worker, lease_until=now + stale_after())
     )
 
 
@@ -125,7 +121,7 @@ def _create_slots(count: int) -> None:
 
 def slot_renew(*, holder: uuid.UUID | str) -> None:
     """Still sending (a retry, or a refused batch split in halves): keep the slot."""
-    OnurixSlot.objects.filter(holder=str(holder)).update(lease_until=timezone.now() + slot_lease())
+    OnurixSlot.objects.filter(holder=str(holder)).update(lease_until=timezone.now() + stale_after())
 
 
 def slot_release(*, holder: uuid.UUID | str) -> None:
