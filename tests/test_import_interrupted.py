@@ -14,7 +14,7 @@ from campaigns import services
 from campaigns.contact_import import CHUNK_ROWS
 from campaigns.models import Contact, ContactGroup, ContactImport, WorkerHeartbeat
 from tests.factories import make_user
-from tests.workers import running_workers, worker_environment
+from tests.workers import running_workers, wait_for_workers_disconnected, worker_environment
 
 State = ContactImport.State
 ROWS = 200_000
@@ -65,6 +65,7 @@ def test_a_killed_worker_s_import_is_interrupted_by_the_sweep_and_resumes_exactl
         _wait_for(some_chunks_committed, seconds=60, what="the worker did not import")
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
+    wait_for_workers_disconnected()  # its last chunk's COMMIT may still be landing
 
     job.refresh_from_db()
     assert job.state == State.IMPORTING  # nobody noticed yet

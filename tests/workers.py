@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 PROJECT = Path(__file__).resolve().parents[1]
+WORKER_APPLICATION_NAME = "onurix-test-worker"
 
 
 def worker_environment(*, onurix_url: str, **extra: str) -> dict[str, str]:
@@ -39,6 +41,8 @@ def worker_environment(*, onurix_url: str, **extra: str) -> dict[str, str]:
         "ONURIX_CIRCUIT_BREAKER_THRESHOLD": str(settings.ONURIX_CIRCUIT_BREAKER_THRESHOLD),
         "ONURIX_STALE_SENDING_SECONDS": str(settings.ONURIX_STALE_SENDING_SECONDS),
         "CAMPAIGN_SWEEP_QUIET_SECONDS": str(settings.CAMPAIGN_SWEEP_QUIET_SECONDS),
+        # Names the workers' PostgreSQL sessions, for wait_for_workers_disconnected().
+        "PGAPPNAME": WORKER_APPLICATION_NAME,
     }
     env.update(extra)
     return env
@@ -78,3 +82,26 @@ def running_workers(env: dict[str, str], count: int = 1, command: str = "db_work
     finally:
         for process in processes:
             stop_worker(process)
+
+
+def wait_for_workers_disconnected(seconds: float = 10) -> None:
+    """After a worker is killed, wait until the database has let go of its sessions.
+
+    A killed process is gone, but PostgreSQL still carries out a COMMIT it had already
+    received: read too early, a test sees the state before that last commit, and the sweep
+    a moment later sees the state after it. SQLite has no server: a write either reached
+    the file before the kill or is rolled back by the next connection.
+    """
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                [WORKER_APPLICATION_NAME],
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            assert time.monotonic() < deadline, "the killed worker's sessions stayed open"
+            time.sleep(0.02)
