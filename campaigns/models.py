@@ -749,6 +749,9 @@ class CallResult(TimeStamped):
         # Failed in CAMPAIGN_DEAD_NUMBER_FAILURES campaigns, never answered (PhoneHistory);
         # only when the person who launched accepted to leave such phones out.
         DEAD = "dead", _("Dead number: failed again and again, never answered")
+        # A follow-up wave's phone already called CAMPAIGN_MAX_ATTEMPTS_PER_DAY times today
+        # by another campaign, found when the wave started or when the worker claimed it.
+        CALLED_TODAY = "called_today", _("Already called today")
 
     FINAL_STATES = (State.ANSWERED, State.FAILED, State.UNKNOWN, State.EXCLUDED, State.CANCELLED)
 
@@ -1058,6 +1061,9 @@ class ActivityEntry(models.Model):
         CAMPAIGN_TEST_CALL = "campaign_test_call", _("Test call")
         CAMPAIGN_DELETE = "campaign_delete", _("Draft deleted")
         CAMPAIGN_CREDIT_CAP = "campaign_credit_cap", _("Credit limit changed")
+        # The worker's own pauses (Onurix faults, credits, limits) and its resumes.
+        CAMPAIGN_AUTO_PAUSE = "campaign_auto_pause", _("Campaign paused by the system")
+        CAMPAIGN_AUTO_RESUME = "campaign_auto_resume", _("Campaign resumed by the system")
         DO_NOT_CALL_MARK = "do_not_call_mark", _("Marked do-not-call")
         DO_NOT_CALL_CLEAR = "do_not_call_clear", _("Do-not-call mark cleared")
         CONTACTS_DELETE = "contacts_delete", _("Contacts deleted")
@@ -1217,6 +1223,8 @@ _ACTIVITY_DETAIL_LABELS = {
     "is_staff": pgettext_lazy("activity detail", "staff"),
     "is_superuser": pgettext_lazy("activity detail", "administrator"),
     "credit_cap": pgettext_lazy("activity detail", "credit limit"),
+    "pause_reason": pgettext_lazy("activity detail", "reason"),
+    "message": pgettext_lazy("activity detail", "message"),
 }
 
 _ACTIVITY_YES = pgettext_lazy("activity detail", "yes")
@@ -1224,6 +1232,7 @@ _ACTIVITY_NO = pgettext_lazy("activity detail", "no")
 _ACTIVITY_VALUE_LABELS = {
     "source": DoNotCallChange.Source.choices,
     "state": CallResult.State.choices,
+    "pause_reason": Campaign.PauseReason.choices,
 }
 
 

@@ -1,13 +1,15 @@
 """Read queries the pages need: counts, totals and filtered lists."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
+from .calling_hours import BOGOTA
 from .models import (
     ActivityEntry,
     AudioCode,
@@ -208,6 +210,43 @@ def campaign_unknown_estimate(*, campaign: Campaign) -> ResendEstimate:
     phones = resendable_unknown(campaign=campaign).count() if unknown else 0
     per_call, _from_history = credits_per_call_estimate()
     return ResendEstimate(phones=phones, credits=per_call * phones, do_not_call=unknown - phones)
+
+
+def phones_answered_recently(*, now: datetime, phones: Iterable[str] | None = None) -> set[str]:
+    """The phones (of `phones`, or all) that answered a call in any campaign within the
+    last CAMPAIGN_CONTACT_FREQUENCY_DAYS (the contact-frequency rule; 0 turns it off)."""
+    days = settings.CAMPAIGN_CONTACT_FREQUENCY_DAYS
+    if days <= 0:
+        return set()
+    answered = CallResult.objects.filter(
+        state=CallResult.State.ANSWERED, sent_at__gte=now - timedelta(days=days)
+    )
+    if phones is not None:
+        answered = answered.filter(phone__in=list(phones))
+    return set(answered.values_list("phone", flat=True).distinct())
+
+
+def phones_called_today(
+    *, now: datetime, phones: Iterable[str] | None = None, besides: Campaign | None = None
+) -> set[str]:
+    """The phones (of `phones`, or all) already called CAMPAIGN_MAX_ATTEMPTS_PER_DAY times
+    since midnight in Bogota, in any campaign but `besides` (0 turns the rule off). A call
+    is one Onurix accepted: a refusal is not a call."""
+    limit = settings.CAMPAIGN_MAX_ATTEMPTS_PER_DAY
+    if limit <= 0:
+        return set()
+    midnight = now.astimezone(BOGOTA).replace(hour=0, minute=0, second=0, microsecond=0)
+    called = CallResult.objects.filter(sent_at__gte=midnight)
+    if phones is not None:
+        called = called.filter(phone__in=list(phones))
+    if besides is not None:
+        called = called.exclude(campaign=besides)
+    return set(
+        called.values("phone")
+        .annotate(calls=Count("id"))
+        .filter(calls__gte=limit)
+        .values_list("phone", flat=True)
+    )
 
 
 def custom_field_names(*, group_ids: list[int]) -> set[str]:

@@ -104,6 +104,36 @@ def test_a_phone_marked_while_the_campaign_is_paused_is_not_called_on_resume(onu
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_phone_that_answers_another_campaign_after_the_launch_is_not_called_again(
+    onurix, monkeypatch, auth_client
+):
+    """Ley 2300: once contact is made, not again that week by the same channel. A
+    scheduled campaign's phone that answers another campaign between the launch and the
+    start time is left out when the worker reaches it."""
+    sandbox = onurix(settle_seconds=0, answered_rate=1)
+    campaign = _campaign(5, scheduled_at=timezone.now() + timedelta(minutes=2))
+    _launch(campaign)
+    reached = campaign.results.order_by("id").first().phone
+    other = make_campaign(message="Su pedido llegó.", extra_phones=reached)
+    _launch(other)
+    assert services.campaign_dispatch(campaign_id=other.pk) == "finished"
+    services.campaign_poll(campaign_id=other.pk)
+    assert other.results.get().state == State.ANSWERED
+
+    later = timezone.now() + timedelta(minutes=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert services.campaign_dispatch(campaign_id=campaign.pk) == "finished"
+
+    assert _called(sandbox)[reached] == 1  # the other campaign's call only
+    assert sum(_called(sandbox).values()) == 5
+    row = campaign.results.get(phone=reached)
+    assert row.state == State.EXCLUDED
+    assert row.exclusion_reason == CallResult.ExclusionReason.FREQUENCY
+    page = auth_client.get(campaign.get_absolute_url(), {"state": "excluded"})
+    assert "Answered a call recently" in page.text
+
+
+@pytest.mark.django_db(transaction=True)
 def test_resending_unknown_skips_a_phone_marked_from_the_results_page(onurix, auth_client):
     sandbox = onurix()
     campaign = _campaign(3)

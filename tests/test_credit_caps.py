@@ -133,6 +133,25 @@ def test_the_daily_limit_holds_across_campaigns_and_lifts_the_next_day(onurix, s
     calls = _calls_per_phone(sandbox)
     assert len(calls) == 200 and set(calls.values()) == {1}
 
+    # The activity log says the system paused it, why, and resumed it: nobody did.
+    entries = ActivityEntry.objects.filter(
+        target_type=ActivityEntry.TargetType.CAMPAIGN, target_id=second.pk
+    ).order_by("at", "pk")
+    assert [(entry.action, entry.username) for entry in entries] == [
+        (ActivityEntry.Action.CAMPAIGN_LAUNCH, entries[0].username),
+        (ActivityEntry.Action.CAMPAIGN_AUTO_PAUSE, ""),
+        (ActivityEntry.Action.CAMPAIGN_AUTO_RESUME, ""),
+    ]
+    paused, resumed = entries[1], entries[2]
+    assert paused.details_text.startswith(
+        "reason: Daily credit limit reached · message: Daily credit limit reached: the account "
+        "spent or has in calls being sent 130 of the 130 credits"
+    )
+    assert resumed.details_text == "reason: Daily credit limit reached"
+    with translation.override("es"):
+        assert paused.get_action_display() == "Campaña pausada por el sistema"
+        assert resumed.details_text == "motivo: Límite diario de créditos alcanzado"
+
 
 @pytest.mark.django_db(transaction=True)
 def test_two_campaigns_sending_at_once_share_the_daily_limit(onurix, settings):

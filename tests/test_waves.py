@@ -248,6 +248,43 @@ def test_two_waves_call_exactly_the_phones_that_qualify_each_day(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_phone_called_after_the_wave_started_is_left_out_at_its_turn(
+    onurix, settings, monkeypatch, auth_client
+):
+    """The once-a-day rule holds at the moment of the call, not only when the wave starts:
+    a phone another campaign calls between the wave's start and its turn is left out."""
+    sandbox = onurix(settle_seconds=0, answered_rate=0, rejected_rate=1, error_rate=0)
+    settings.CAMPAIGN_MAX_ATTEMPTS_PER_DAY = 1
+    clock = Clock(monkeypatch)
+    group = make_group(name="Pacientes Chapinero")
+    for name, phone in PHONES.items():
+        make_contact(phone=phone, first_name=name).groups.add(group)
+    clock.at(14, 10)
+    parent = _create_through_the_form(
+        auth_client, group, **_wave_fields(2, ["rejected"], 1, "09:00")
+    )
+    assert auth_client.post(reverse("campaign_launch", args=[parent.pk])).status_code == 302
+    assert _run(parent).state == Campaign.State.FINISHED
+
+    clock.at(15, 9)
+    assert services.waves_sweep() == 1
+    run = FollowUpWave.objects.get(campaign=parent, number=2).run
+    assert run.results.filter(state=CallResult.State.QUEUED).count() == len(PHONES)
+    clock.at(15, 9, 5)
+    _one_off(PHONES["F"], {"settle_seconds": 3600}, sandbox)  # before the wave's turn
+
+    run = _run(run)
+    assert _names(_called(run)) == {"A", "B", "C", "D", "E"}
+    left_out = run.results.get(phone=PHONES["F"])
+    assert left_out.state == CallResult.State.EXCLUDED
+    assert left_out.exclusion_reason == CallResult.ExclusionReason.CALLED_TODAY
+    with translation.override("en"):
+        assert left_out.get_exclusion_reason_display() == "Already called today"
+    calls = Counter(call.phone for call in sandbox.state.calls())
+    assert calls[PHONES["F"]] == 2  # Monday's call and the other campaign's, on Tuesday
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_phone_answered_in_a_wave_is_reported_as_reached_by_that_wave(
     onurix, settings, monkeypatch, auth_client
 ):

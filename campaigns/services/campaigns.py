@@ -14,6 +14,7 @@ from decimal import ROUND_CEILING, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -41,7 +42,7 @@ from ..personalisation import (
     render_message,
 )
 from ..phones import parse_phone_list
-from ..selectors import credits_per_call_estimate, resendable_unknown
+from ..selectors import credits_per_call_estimate, phones_answered_recently, resendable_unknown
 from ..selectors_reports import dead_number_phones
 from . import limiter
 from .activity import activity_record
@@ -171,7 +172,7 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
     names: dict[str, str] = {}
     suspicious: list[str] = []
     seen: set[str] = set()
-    recent = _recently_answered()
+    recent = phones_answered_recently(now=timezone.now())
     dead = dead_number_phones()
     dead_to_call: list[str] = []
     message = campaign.message if not campaign.uses_audio else ""
@@ -249,18 +250,6 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
         suspicious=suspicious,
         registry=registry,
         dead=dead_to_call,
-    )
-
-
-def _recently_answered() -> set[str]:
-    days = settings.CAMPAIGN_CONTACT_FREQUENCY_DAYS
-    if days <= 0:
-        return set()
-    since = timezone.now() - timedelta(days=days)
-    return set(
-        CallResult.objects.filter(state=CallResult.State.ANSWERED, sent_at__gte=since)
-        .values_list("phone", flat=True)
-        .distinct()
     )
 
 
@@ -594,6 +583,53 @@ def campaign_resume(*, campaign: Campaign, user) -> bool:
         activity_record(action=ActivityEntry.Action.CAMPAIGN_RESUME, target=locked, user=user)
         transaction.on_commit(lambda: enqueue_dispatch(campaign_id=campaign.pk))
     return True
+
+
+def campaign_auto_pause(*, campaign: Campaign, reason: str, message: str) -> bool:
+    """The worker pauses a sending campaign by itself (Onurix faults, credits, credentials,
+    a credit limit), in the activity log as the system's doing. Returns whether it did."""
+    with transaction.atomic():
+        paused = Campaign.objects.move(
+            campaign.pk,
+            "auto_pause",
+            state=Campaign.State.PAUSED,
+            state_message=message,
+            pause_reason=reason,
+        )
+        if paused:
+            activity_record(
+                action=ActivityEntry.Action.CAMPAIGN_AUTO_PAUSE,
+                target=campaign,
+                details={"pause_reason": reason, "message": str(message)},
+            )
+    return paused
+
+
+def campaigns_auto_resume(*, reasons: Iterable[str]) -> list[int]:
+    """Resume the campaigns paused by the system for one of `reasons` (once the cause is
+    gone: Onurix answers again, the day has room), each in the activity log. Returns
+    their ids; the caller wakes them."""
+    reasons = list(reasons)
+    paused = Campaign.objects.filter(state=Campaign.State.PAUSED, pause_reason__in=reasons)
+    resumed = []
+    for campaign in paused.only("pk", "name", "pause_reason"):
+        with transaction.atomic():
+            # The reason is checked again in the update: a person may have paused it since.
+            if Campaign.objects.move(
+                campaign.pk,
+                "auto_resume",
+                extra=Q(pause_reason__in=reasons),
+                state=Campaign.State.SENDING,
+                state_message="",
+                pause_reason="",
+            ):
+                activity_record(
+                    action=ActivityEntry.Action.CAMPAIGN_AUTO_RESUME,
+                    target=campaign,
+                    details={"pause_reason": campaign.pause_reason},
+                )
+                resumed.append(campaign.pk)
+    return resumed
 
 
 def campaign_cancel(*, campaign: Campaign, user) -> int | None:

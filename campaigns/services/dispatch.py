@@ -34,7 +34,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,9 +42,15 @@ from ..bulk_sql import fit, update_rows
 from ..calling_hours import CallingWindow
 from ..models import CallResult, Campaign, Contact, OnurixRequest, WorkerHeartbeat
 from ..onurix_states import map_onurix_state
+from ..selectors import phones_answered_recently, phones_called_today
 from . import limiter
 from .blocking import do_not_call_blocks_sweep
-from .campaigns import campaign_window, enqueue_dispatch
+from .campaigns import (
+    campaign_auto_pause,
+    campaign_window,
+    campaigns_auto_resume,
+    enqueue_dispatch,
+)
 from .imports import contact_imports_sweep
 from .limiter import stale_after
 from .onurix_health import onurix_health
@@ -308,7 +314,7 @@ class _Dispatcher:
                 if not rows:
                     limiter.slot_release(holder=token)
                     return None
-                if _exclude_do_not_call_now(rows, now):
+                if _exclude_not_callable_now(self.campaign, rows, now):
                     limiter.slot_release(holder=token)
                     continue  # those rows are excluded now; claim the next ones
                 message = rows[0][1]
@@ -527,13 +533,7 @@ class _Dispatcher:
         ) % {"count": self.refusals.in_a_row, "said": self.last_refusal}
 
     def _pause(self, message: str, reason: str) -> None:
-        Campaign.objects.move(
-            self.campaign.pk,
-            "auto_pause",
-            state=Campaign.State.PAUSED,
-            state_message=message,
-            pause_reason=reason,
-        )
+        campaign_auto_pause(campaign=self.campaign, reason=reason, message=message)
         logger.warning("Campaign %s paused: %s", self.campaign.pk, message)
 
     def _conclude(self, stop: str | None) -> str:
@@ -574,25 +574,32 @@ def campaign_finish_if_done(*, campaign: Campaign) -> bool:
     return bool(finished)
 
 
-def _exclude_do_not_call_now(rows: list[tuple[int, str, str]], now) -> bool:
-    """Exclude the queued rows whose phone is do-not-call at this moment (marked after
-    the launch), or, for a commercial campaign, in the national registry (RNE) now; in the
-    caller's transaction. Returns whether any was."""
+def _exclude_not_callable_now(campaign: Campaign, rows: list[tuple[int, str, str]], now) -> bool:
+    """Exclude the queued rows that may not be called at this moment, in the caller's
+    transaction: the phone was marked do-not-call after the launch; a commercial
+    campaign's phone is in the national registry (RNE) now; it answered a call within
+    CAMPAIGN_CONTACT_FREQUENCY_DAYS (the contact-frequency rule of the launch, which a call
+    answered since then breaks); a follow-up wave's phone was called
+    CAMPAIGN_MAX_ATTEMPTS_PER_DAY times today by other campaigns. Returns whether any was."""
     in_registry = registry_exclude_claimed(rows=rows, now=now)
     phones = {phone for _pk, _text, phone in rows}
-    marked = set(
-        Contact.objects.filter(phone__in=phones, do_not_call=True).values_list("phone", flat=True)
+    reasons = dict.fromkeys(
+        Contact.objects.filter(phone__in=phones, do_not_call=True).values_list("phone", flat=True),
+        CallResult.ExclusionReason.DO_NOT_CALL_LATE,
     )
-    if not marked:
+    for phone in phones_answered_recently(now=now, phones=phones - reasons.keys()):
+        reasons[phone] = CallResult.ExclusionReason.FREQUENCY
+    if campaign.wave_id is not None:
+        for phone in phones_called_today(now=now, phones=phones - reasons.keys(), besides=campaign):
+            reasons[phone] = CallResult.ExclusionReason.CALLED_TODAY
+    if not reasons:
         return bool(in_registry)
-    CallResult.objects.filter(
-        id__in=[pk for pk, _text, phone in rows if phone in marked], state=State.QUEUED
-    ).update(
-        state=State.EXCLUDED,
-        exclusion_reason=CallResult.ExclusionReason.DO_NOT_CALL_LATE,
-        updated_at=now,
-    )
-    logger.info("Excluded %s phones marked do-not-call after the launch", len(marked))
+    for reason in set(reasons.values()):
+        CallResult.objects.filter(
+            id__in=[pk for pk, _text, phone in rows if reasons.get(phone) == reason],
+            state=State.QUEUED,
+        ).update(state=State.EXCLUDED, exclusion_reason=reason, updated_at=now)
+    logger.info("Campaign %s: excluded %s phones at claim time", campaign.pk, len(reasons))
     return True
 
 
@@ -698,18 +705,6 @@ def campaigns_resume_after_faults() -> list[int]:
     if not health.ok:
         logger.info("Onurix still failing (%s): paused campaigns stay paused", health.problem)
         return []
-    ids = [
-        pk
-        for pk in paused.values_list("pk", flat=True)
-        # The reason is checked again in the update: a person may have paused it since.
-        if Campaign.objects.move(
-            pk,
-            "auto_resume",
-            extra=Q(pause_reason__in=Campaign.AUTO_RESUME),
-            state=Campaign.State.SENDING,
-            state_message="",
-            pause_reason="",
-        )
-    ]
+    ids = campaigns_auto_resume(reasons=Campaign.AUTO_RESUME)
     logger.info("Onurix answers again: resumed campaigns %s", ids)
     return ids

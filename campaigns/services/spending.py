@@ -28,7 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -37,7 +37,7 @@ from ..calling_hours import BOGOTA
 from ..models import ActivityEntry, BalanceAlert, Campaign, CampaignTotals
 from ..selectors import credits_net_between, credits_per_call_estimate
 from .activity import activity_record
-from .campaigns import campaign_resume
+from .campaigns import campaign_resume, campaigns_auto_resume
 from .onurix_health import OnurixHealth, onurix_health
 
 logger = logging.getLogger(__name__)
@@ -170,19 +170,7 @@ def campaigns_resume_after_daily_limit(*, now: datetime) -> list[int]:
         return []
     if daily_limit_refusal(now=now):
         return []
-    resumed = [
-        pk
-        for pk in ids
-        # The reason is checked again in the update: a person may have paused it since.
-        if Campaign.objects.move(
-            pk,
-            "auto_resume",
-            extra=Q(pause_reason=Campaign.PauseReason.DAILY_LIMIT),
-            state=Campaign.State.SENDING,
-            state_message="",
-            pause_reason="",
-        )
-    ]
+    resumed = campaigns_auto_resume(reasons=[Campaign.PauseReason.DAILY_LIMIT])
     if resumed:
         logger.info("The daily credit limit has room again: resumed campaigns %s", resumed)
     return resumed

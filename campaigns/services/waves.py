@@ -30,16 +30,15 @@ import logging
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..calling_hours import BOGOTA
 from ..models import CallResult, Campaign, CampaignTotals, FollowUpWave
 from ..onurix_states import map_onurix_state
+from ..selectors import phones_called_today
 from ..selectors_waves import campaign_wave_timings
 from .campaigns import (
     CampaignNotDraft,
@@ -224,7 +223,7 @@ def wave_candidates(
             state=State.ANSWERED, sent_at__gte=parent.launched_at or parent.created_at
         ).values_list("phone", flat=True)
     )
-    called_today = _called_today(now)
+    called_today = phones_called_today(now=now)
     to_call, left_out = [], {"answered": 0, "called_today": 0}
     for phone in phones:
         if phone in answered:
@@ -234,20 +233,6 @@ def wave_candidates(
         else:
             to_call.append(phone)
     return to_call, left_out
-
-
-def _called_today(now: dt.datetime) -> set[str]:
-    limit = settings.CAMPAIGN_MAX_ATTEMPTS_PER_DAY
-    if limit <= 0:
-        return set()
-    midnight = now.astimezone(BOGOTA).replace(hour=0, minute=0, second=0, microsecond=0)
-    return set(
-        CallResult.objects.filter(sent_at__gte=midnight)
-        .values("phone")
-        .annotate(calls=Count("id"))
-        .filter(calls__gte=limit)
-        .values_list("phone", flat=True)
-    )
 
 
 def _cap_left(parent: Campaign) -> int | None:
