@@ -212,17 +212,22 @@ def campaign_unknown_estimate(*, campaign: Campaign) -> ResendEstimate:
     return ResendEstimate(phones=phones, credits=per_call * phones, do_not_call=unknown - phones)
 
 
-def phones_answered_recently(*, now: datetime, phones: Iterable[str] | None = None) -> set[str]:
-    """The phones (of `phones`, or all) that answered a call in any campaign within the
-    last CAMPAIGN_CONTACT_FREQUENCY_DAYS (the contact-frequency rule; 0 turns it off)."""
+def answered_recently(*, now: datetime) -> QuerySet[CallResult] | None:
+    """The calls answered in any campaign within the last CAMPAIGN_CONTACT_FREQUENCY_DAYS
+    (the contact-frequency rule); None when the rule is off (0)."""
     days = settings.CAMPAIGN_CONTACT_FREQUENCY_DAYS
     if days <= 0:
-        return set()
-    answered = CallResult.objects.filter(
+        return None
+    return CallResult.objects.filter(
         state=CallResult.State.ANSWERED, sent_at__gte=now - timedelta(days=days)
     )
-    if phones is not None:
-        answered = answered.filter(phone__in=list(phones))
+
+
+def phones_answered_recently(*, now: datetime) -> set[str]:
+    """The phones the contact-frequency rule leaves out now."""
+    answered = answered_recently(now=now)
+    if answered is None:
+        return set()
     return set(answered.values_list("phone", flat=True).distinct())
 
 

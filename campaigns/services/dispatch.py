@@ -34,7 +34,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +42,7 @@ from ..bulk_sql import fit, update_rows
 from ..calling_hours import CallingWindow
 from ..models import CallResult, Campaign, Contact, OnurixRequest, WorkerHeartbeat
 from ..onurix_states import map_onurix_state
-from ..selectors import phones_answered_recently, phones_called_today
+from ..selectors import answered_recently, phones_called_today
 from . import limiter
 from .blocking import do_not_call_blocks_sweep
 from .campaigns import (
@@ -74,6 +74,7 @@ def worker_name() -> str:
 
 Outcome = OnurixRequest.Outcome
 State = CallResult.State
+Reason = CallResult.ExclusionReason
 ERROR_MESSAGE = CallResult._meta.get_field("error_message")
 
 
@@ -583,15 +584,29 @@ def _exclude_not_callable_now(campaign: Campaign, rows: list[tuple[int, str, str
     CAMPAIGN_MAX_ATTEMPTS_PER_DAY times today by other campaigns. Returns whether any was."""
     in_registry = registry_exclude_claimed(rows=rows, now=now)
     phones = {phone for _pk, _text, phone in rows}
-    reasons = dict.fromkeys(
-        Contact.objects.filter(phone__in=phones, do_not_call=True).values_list("phone", flat=True),
-        CallResult.ExclusionReason.DO_NOT_CALL_LATE,
-    )
-    for phone in phones_answered_recently(now=now, phones=phones - reasons.keys()):
-        reasons[phone] = CallResult.ExclusionReason.FREQUENCY
+    # One query for the phones' consent now; do-not-call wins over the frequency rule.
+    checks = [
+        Contact.objects.filter(phone__in=phones, do_not_call=True)
+        .annotate(reason=Value(Reason.DO_NOT_CALL_LATE, output_field=CharField()))
+        .values_list("phone", "reason")
+        .order_by()  # none in a union's parts (SQLite)
+    ]
+    answered = answered_recently(now=now)
+    if answered is not None:
+        checks.append(
+            answered.filter(phone__in=phones)
+            .annotate(reason=Value(Reason.FREQUENCY, output_field=CharField()))
+            .values_list("phone", "reason")
+            .order_by()
+        )
+    found = checks[0].union(*checks[1:], all=True) if len(checks) > 1 else checks[0]
+    rank = {Reason.DO_NOT_CALL_LATE: 0, Reason.FREQUENCY: 1}
+    reasons: dict[str, str] = {}
+    for phone, reason in found:
+        reasons[phone] = min(reason, reasons.get(phone, reason), key=rank.__getitem__)
     if campaign.wave_id is not None:
         for phone in phones_called_today(now=now, phones=phones - reasons.keys(), besides=campaign):
-            reasons[phone] = CallResult.ExclusionReason.CALLED_TODAY
+            reasons[phone] = Reason.CALLED_TODAY
     if not reasons:
         return bool(in_registry)
     for reason in set(reasons.values()):
