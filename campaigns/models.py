@@ -1129,9 +1129,15 @@ class ActivityEntry(models.Model):
     @property
     def details_text(self) -> str:
         """The details in words of the current language: "reason: Se quejó · how many: 3"."""
+        # In the labels' order, not the stored one: PostgreSQL's jsonb keeps keys sorted by
+        # length, SQLite as written.
+        order = {key: index for index, key in enumerate(_ACTIVITY_DETAIL_LABELS)}
+        details = sorted(
+            (self.details or {}).items(), key=lambda item: order.get(item[0], len(order))
+        )
         return " · ".join(
             f"{_ACTIVITY_DETAIL_LABELS.get(key, key)}: {_activity_detail_value(key, value)}"
-            for key, value in (self.details or {}).items()
+            for key, value in details
         )
 
 
